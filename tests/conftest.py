@@ -1,0 +1,1 @@
+"""Shared fixtures: small synthetic worlds built by the generator, temp homes."""
