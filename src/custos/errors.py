@@ -2,7 +2,9 @@
 
     CustosError
     ├── BatchFileError      a request file that cannot be taken as a batch at all
+    ├── LedgerError         the ledger cannot append, sign or prove (not a verify fault)
     ├── PolicyError         a policy pack or roster that is invalid
+    ├── StoreError          the operational store refuses an operation or cannot be opened
     └── WorldError          a world folder that does not meet the data contract
 
 A bad *row* is never an exception: it is a `MalformedRow` outcome. These are
@@ -25,3 +27,15 @@ class PolicyError(CustosError):
 
 class WorldError(CustosError):
     """A world folder is missing a file or a column the contract requires."""
+
+
+class LedgerError(CustosError):
+    """An unknown event type, a clock going backwards, a missing signing key.
+
+    Tampering found by `custos.ledger.verify` is *not* raised: it is reported
+    as faults in the verification report, so every fault can be listed.
+    """
+
+
+class StoreError(CustosError):
+    """The store cannot be opened or migrated, or refuses a conflicting write."""

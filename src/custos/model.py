@@ -183,3 +183,49 @@ class GateResult:
     @property
     def primary_reason(self) -> ReasonCode | None:
         return self.reason_codes[0] if self.reason_codes else None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The custodian's decision on one row: what happened and on what evidence.
+
+    `tin` is set only for a disclosure; `candidates` only for an ambiguous
+    request (the taxpayers an officer must choose between). Neither ever
+    reaches the requester.
+    """
+
+    row: int
+    request_id: str
+    outcome: Outcome
+    reason_codes: tuple[ReasonCode, ...] = ()
+    tin: str = ""
+    candidates: tuple[str, ...] = ()
+    match_probability: float | None = None
+    margin: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosedAddress:
+    """The only taxpayer data (i)(2) lets leave: the current address and its year."""
+
+    street: str
+    unit: str
+    city: str
+    state: str
+    zip: str
+    as_of_tax_year: int
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """The requester's view of one row.
+
+    `reason_code` is set only for `rejected`: it is about the request itself.
+    A `not_disclosed` response carries nothing, so it cannot reveal whether
+    the person is in the master file or waiting for review.
+    """
+
+    request_id: str
+    status: ResponseStatus
+    reason_code: str = ""
+    address: DisclosedAddress | None = None

@@ -1,0 +1,1 @@
+"""Standardisation of names and US addresses into comparable columns before matching."""
