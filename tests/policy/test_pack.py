@@ -60,7 +60,9 @@ def test_default_pack_settings(pack: Pack) -> None:
     assert pack.max_subjects_per_official == 200
     assert pack.disclosure_profile == "address-current"
     assert pack.disclosure_fields == ("street", "unit", "city", "state", "zip", "as_of_tax_year")
-    assert (pack.match.threshold, pack.match.margin_weight) == (0.999, 6.0)
+    match = pack.match
+    assert (match.threshold, match.review_threshold) == (0.999, 0.9)
+    assert (match.margin_weight, match.margin_any_weight) == (10.0, 5.0)
 
 
 def test_pack_hash_changes_when_the_file_changes(write: Write) -> None:

@@ -61,10 +61,18 @@ class AllowedStatute:
 
 @dataclass(frozen=True, slots=True)
 class MatchSettings:
-    """The decision thresholds the matcher reads (tuned in issue 3)."""
+    """The decision rule's numbers (custos.match.decide.Thresholds; docs/matching.md).
+
+    `threshold` is the probability to disclose, `review_threshold` the one
+    below which nothing goes to an officer; the margins are in bits of match
+    weight over a runner-up that passes every deterministic check
+    (`margin_weight`) and over any runner-up (`margin_any_weight`).
+    """
 
     threshold: float
+    review_threshold: float
     margin_weight: float
+    margin_any_weight: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +194,9 @@ def load_pack(path: Path | None = None) -> Pack:
     disclosure = r.table(doc, "disclosure", "top level")
     r.keys(disclosure, "[disclosure]", ("profile", "fields"))
     match = r.table(doc, "match", "top level")
-    r.keys(match, "[match]", ("threshold", "margin_weight"))
+    r.keys(
+        match, "[match]", ("threshold", "review_threshold", "margin_weight", "margin_any_weight")
+    )
 
     return Pack(
         ref=ref,
@@ -206,6 +216,8 @@ def load_pack(path: Path | None = None) -> Pack:
         disclosure_fields=r.texts(disclosure, "fields", "[disclosure]"),
         match=MatchSettings(
             threshold=r.number(match, "threshold", "[match]", low=0.0, high=1.0),
+            review_threshold=r.number(match, "review_threshold", "[match]", low=0.0, high=1.0),
             margin_weight=r.number(match, "margin_weight", "[match]", low=0.0, high=1e6),
+            margin_any_weight=r.number(match, "margin_any_weight", "[match]", low=0.0, high=1e6),
         ),
     )

@@ -26,7 +26,9 @@ from custos.store.outcomes import (
     get_outcome,
     mark_wrongful,
     record_disclosure,
+    record_disclosures,
     record_outcome,
+    record_outcomes,
 )
 from custos.store.requests import (
     RowRejection,
@@ -35,6 +37,7 @@ from custos.store.requests import (
     batch_requests,
     batch_row_rejections,
     get_request,
+    known_request_ids,
 )
 from custos.store.review import (
     ReviewItem,
@@ -83,6 +86,7 @@ __all__ = [
     "get_outcome",
     "get_request",
     "get_review",
+    "known_request_ids",
     "lift_hold",
     "list_agencies",
     "list_officials",
@@ -93,7 +97,9 @@ __all__ = [
     "place_hold",
     "record_batch_failure",
     "record_disclosure",
+    "record_disclosures",
     "record_outcome",
+    "record_outcomes",
     "save_agency",
     "save_official",
 ]

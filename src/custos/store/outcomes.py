@@ -8,6 +8,7 @@ the same request impossible, and this module says so in words.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -53,9 +54,8 @@ class DisclosureRecord:
     wrongful_at: datetime | None = None
 
 
-def record_outcome(conn: Connection, record: OutcomeRecord) -> bool:
-    """Store the outcome; False if this very outcome was already stored."""
-    row = {
+def _outcome_row(record: OutcomeRecord) -> dict[str, object]:
+    return {
         "batch_id": record.batch_id,
         "agency_id": record.agency_id,
         "request_id": record.request_id,
@@ -69,8 +69,27 @@ def record_outcome(conn: Connection, record: OutcomeRecord) -> bool:
         "decided_at": record.decided_at,
         "ledger_seq": record.ledger_seq,
     }
-    if insert_new(conn, outcomes, [row]):
-        return True
+
+
+def record_outcome(conn: Connection, record: OutcomeRecord) -> bool:
+    """Store the outcome; False if this very outcome was already stored."""
+    return record_outcomes(conn, [record]) == 1
+
+
+def record_outcomes(conn: Connection, records: Sequence[OutcomeRecord]) -> int:
+    """Store many outcomes in one statement; return how many were new.
+
+    A request that already has this very outcome is skipped (a resumed stage);
+    one that already has a *different* outcome is refused with `StoreError`.
+    """
+    inserted = insert_new(conn, outcomes, [_outcome_row(r) for r in records])
+    if inserted < len(records):
+        for record in records:
+            _same_outcome_or_refuse(conn, record)
+    return inserted
+
+
+def _same_outcome_or_refuse(conn: Connection, record: OutcomeRecord) -> None:
     existing = get_outcome(conn, record.agency_id, record.request_id)
     if existing is None:
         raise StoreError(
@@ -85,7 +104,6 @@ def record_outcome(conn: Connection, record: OutcomeRecord) -> bool:
             f"request {record.agency_id}/{record.request_id} already has outcome "
             f"{existing.outcome.value}; a different outcome ({record.outcome.value}) is refused"
         )
-    return False
 
 
 def get_outcome(conn: Connection, agency_id: str, request_id: str) -> OutcomeRecord | None:
@@ -104,13 +122,8 @@ def batch_outcomes(conn: Connection, batch_id: str) -> list[OutcomeRecord]:
     return [_outcome(r) for r in rows]
 
 
-def record_disclosure(conn: Connection, record: DisclosureRecord) -> bool:
-    """Store the disclosure; False if this very disclosure was already stored.
-
-    A disclosure of the same request that differs in taxpayer or fields is
-    refused with `StoreError`.
-    """
-    row = {
+def _disclosure_row(record: DisclosureRecord) -> dict[str, object]:
+    return {
         "batch_id": record.batch_id,
         "agency_id": record.agency_id,
         "request_id": record.request_id,
@@ -122,8 +135,32 @@ def record_disclosure(conn: Connection, record: DisclosureRecord) -> bool:
         "ledger_seq": record.ledger_seq,
         "wrongful_at": record.wrongful_at,
     }
-    if insert_new(conn, disclosures, [row]):
-        return True
+
+
+def record_disclosure(conn: Connection, record: DisclosureRecord) -> bool:
+    """Store the disclosure; False if this very disclosure was already stored.
+
+    A disclosure of the same request that differs in taxpayer or fields is
+    refused with `StoreError`.
+    """
+    return record_disclosures(conn, [record]) == 1
+
+
+def record_disclosures(conn: Connection, records: Sequence[DisclosureRecord]) -> int:
+    """Store many disclosures in one statement; return how many were new.
+
+    The unique (agency, request_id) constraint makes a second disclosure of a
+    request impossible; a repeat of the very same one is skipped, a different
+    one refused with `StoreError`.
+    """
+    inserted = insert_new(conn, disclosures, [_disclosure_row(r) for r in records])
+    if inserted < len(records):
+        for record in records:
+            _same_disclosure_or_refuse(conn, record)
+    return inserted
+
+
+def _same_disclosure_or_refuse(conn: Connection, record: DisclosureRecord) -> None:
     existing = get_disclosure(conn, record.agency_id, record.request_id)
     if existing is None:
         raise StoreError(
@@ -138,7 +175,6 @@ def record_disclosure(conn: Connection, record: DisclosureRecord) -> bool:
             f"request {record.agency_id}/{record.request_id} was already disclosed; "
             "a second, different disclosure is refused"
         )
-    return False
 
 
 def get_disclosure(conn: Connection, agency_id: str, request_id: str) -> DisclosureRecord | None:

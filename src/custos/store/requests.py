@@ -65,6 +65,22 @@ def get_request(conn: Connection, agency_id: str, request_id: str) -> Request | 
     return None if row is None else _request(row.payload)
 
 
+def known_request_ids(conn: Connection, agency_id: str, request_ids: Sequence[str]) -> set[str]:
+    """Which of `request_ids` the agency has already sent, in any batch."""
+    found: set[str] = set()
+    wanted = sorted(set(request_ids))
+    for start in range(0, len(wanted), 5_000):
+        chunk = wanted[start : start + 5_000]
+        found.update(
+            conn.execute(
+                select(requests.c.request_id).where(
+                    requests.c.agency_id == agency_id, requests.c.request_id.in_(chunk)
+                )
+            ).scalars()
+        )
+    return found
+
+
 def batch_requests(conn: Connection, batch_id: str) -> list[Request]:
     """The batch's stored requests in row order."""
     rows = conn.execute(
