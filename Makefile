@@ -23,9 +23,12 @@ install-test: $(VENV)/.installed-test
 
 demo: install
 	rm -rf $(DEMO)
-	$(BIN)/custos world --taxpayers 2000 --requests 400 --seed 7 --out $(DEMO)/world
+	$(BIN)/custos world --taxpayers 5000 --requests 1000 --seed 7 --out $(DEMO)/world
 	-$(BIN)/custos check $(DEMO)/world/requests.csv --world $(DEMO)/world --out $(DEMO)/check
-	@echo "Gate verdicts written to $(DEMO)/check/gate.csv"
+	CUSTOS_HOME=$(DEMO)/home $(BIN)/custos ledger keygen
+	CUSTOS_HOME=$(DEMO)/home $(BIN)/custos model train --world $(DEMO)/world
+	CUSTOS_HOME=$(DEMO)/home $(BIN)/custos run --world $(DEMO)/world --out $(DEMO)/run --report $(DEMO)/run/report.html
+	CUSTOS_HOME=$(DEMO)/home $(BIN)/custos ledger verify
 
 lint: install-test
 	$(BIN)/ruff check src tests benchmarks

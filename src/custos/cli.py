@@ -230,6 +230,9 @@ def run(
     resume: Annotated[
         str | None, typer.Option(help="Continue batch BATCH from its last committed stage.")
     ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Also write the batch's oversight report (HTML) here.")
+    ] = None,
 ) -> None:
     """Run a batch through gate, match, decide and disclose, exactly once, on the record."""
     from custos import intake, pipeline
@@ -250,26 +253,28 @@ def run(
     with _progress() as progress:
         tasks: dict[str, Any] = {}
 
-        def report(stage: str, done: int, total: int) -> None:
+        def show(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
                 tasks[stage] = progress.add_task(stage, total=total)
             progress.update(tasks[stage], completed=done, total=total)
 
         if resume:
-            timings = pipeline.advance(gw, resume, report)
+            timings = pipeline.advance(gw, resume, show)
             summary = pipeline.summarize(gw, resume, timings)
         else:
             source = requests or _world_requests(master_dir)
             who = pipeline.resolve_agency(policy_roster, agency)
             batch = intake.read_batch(source, agency=who)
             summary = pipeline.run(
-                gw, batch, agency=who, source_sha256=pipeline.file_sha256(source), progress=report
+                gw, batch, agency=who, source_sha256=pipeline.file_sha256(source), progress=show
             )
     write_run(
         summary.results, out, pack_version=policy_pack.ref.version, model_version=gw.model_version
     )
     write_review(gw.store, summary.batch_id, out / "review.csv")
     _print_summary(summary, out)
+    if report is not None:
+        report_batch(summary.batch_id, out=report)
 
 
 def _world_requests(folder: Path) -> Path:
@@ -432,3 +437,110 @@ def _emit(text: str, out: Path | None) -> None:
     else:
         out.write_text(text + "\n", encoding="utf-8")
         console.print(f"Written to {out}")
+
+
+report_app = typer.Typer(
+    help="Oversight reports: one batch, or a calendar year.", no_args_is_help=True
+)
+app.add_typer(report_app, name="report")
+
+
+def _print_tables(tables: Any) -> None:
+    """Print report tables; a wide one is shown record by record, field per line."""
+    for t in tables:
+        if len(t.columns) <= 6:
+            table = Table(title=t.title)
+            for column in t.columns:
+                table.add_column(column)
+            for row in t.rows:
+                table.add_row(*row)
+            console.print(table)
+            continue
+        console.print(f"[bold]{t.title}[/] ({len(t.rows)})")
+        for i, row in enumerate(t.rows, start=1):
+            record = Table(show_header=False, title=f"{i}")
+            record.add_column(style="dim")
+            record.add_column()
+            for column, cell in zip(t.columns, row, strict=True):
+                record.add_row(column, cell)
+            console.print(record)
+
+
+def _record_access(opened: Any, kind: str, obj: str, payload: dict[str, Any]) -> None:
+    """Reading taxpayer records or producing a report is itself an audited event (AU-3)."""
+    from custos.ledger import EventType, NewEvent, append
+    from custos.pipeline import cli_actor
+
+    actor = cli_actor()
+    append(opened, NewEvent(actor.id, EventType(kind), True, actor.origin, obj, payload))
+
+
+@app.command()
+@refusing_errors
+def accounting(
+    tin: Annotated[str, typer.Option(help="The taxpayer's TIN (9 digits).")],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the accounting as JSON here.")
+    ] = None,
+    html_out: Annotated[
+        Path | None, typer.Option("--html", help="Also write it as a self-contained HTML page.")
+    ] = None,
+) -> None:
+    """Every request and disclosure concerning one taxpayer: the § 6103(p)(3)(A) record."""
+    from custos.report import (
+        accounting_for_tin,
+        accounting_tables,
+        normalize_tin,
+        render_accounting_html,
+        render_accounting_json,
+    )
+
+    with _open_store() as opened:
+        acc = accounting_for_tin(opened, tin)
+        _record_access(
+            opened, "records_accessed", f"tin:{normalize_tin(tin)}", {"report": "accounting"}
+        )
+    _print_tables(accounting_tables(acc))
+    if json_out:
+        json_out.write_text(render_accounting_json(acc), encoding="utf-8")
+    if html_out:
+        html_out.write_text(render_accounting_html(acc), encoding="utf-8")
+
+
+@report_app.command("annual")
+@refusing_errors
+def report_annual(
+    year: Annotated[int, typer.Option(help="The calendar year (UTC) to report on.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Write the HTML page here; JSON goes beside it as .json.")
+    ] = None,
+) -> None:
+    """The (p)(3)(C) report per agency: requests, instances of disclosure, taxpayers, purposes."""
+    from custos.report import annual_report, render_annual_html, render_annual_json
+
+    with _open_store() as opened:
+        report = annual_report(opened, year)
+        _record_access(opened, "report_generated", f"report:annual/{year}", {"report": "annual"})
+    text = render_annual_json(report)
+    if out is None:
+        typer.echo(text)
+        return
+    out.write_text(render_annual_html(report), encoding="utf-8")
+    out.with_suffix(".json").write_text(text, encoding="utf-8")
+    console.print(f"Annual report: {out} and {out.with_suffix('.json')}")
+
+
+@report_app.command("batch")
+@refusing_errors
+def report_batch(
+    batch: Annotated[str, typer.Argument(help="The batch id (printed by `custos run`).")],
+    out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("report.html"),
+) -> None:
+    """The oversight report of one batch as one HTML file that opens with no network."""
+    from custos.report import batch_report, render_batch_html
+
+    with _open_store() as opened:
+        report = batch_report(opened, batch)
+        _record_access(opened, "report_generated", f"batch:{batch}", {"report": "batch"})
+    out.write_text(render_batch_html(report), encoding="utf-8")
+    console.print(f"Batch report: {out}")
