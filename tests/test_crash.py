@@ -4,7 +4,8 @@ Each run happens in a forked child that SIGKILLs itself just before its k-th
 SQL statement, so the kill lands inside a stage's transaction, between
 stages, or (for k past the last statement) not at all. The parent then
 resumes in another child and compares the store with a run that was never
-interrupted. The parent itself never opens DuckDB, so forking stays safe.
+interrupted. Children come from a fork server that has imported custos but
+never opened DuckDB, so no child inherits another test's database threads.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from custos.synth.world import generate
 pytestmark = pytest.mark.slow
 
 KILL_POINTS = 22
-_fork = multiprocessing.get_context("fork")
+_fork = multiprocessing.get_context("forkserver")
+_fork.set_forkserver_preload(["custos.pipeline", "custos.match", "custos.synth.world"])
 
 
 def _in_child(target: Callable[..., None], *args: Any) -> int:

@@ -21,7 +21,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -613,10 +613,38 @@ def advance(gw: Gateway, batch_id: str, progress: Progress = _quiet) -> list[Sta
         following = order[order.index(current) + 1]
         progress(following.value, 0, 1)
         started = time.perf_counter()
-        _run_stage(gw, batch_id, following)
+        try:
+            _run_stage(gw, batch_id, following)
+        except Exception as exc:
+            _record_failure(gw, batch_id, following, exc)
+            raise
         timings.append(StageTiming(following.value, time.perf_counter() - started))
         progress(following.value, 1, 1)
     return timings
+
+
+def _record_failure(gw: Gateway, batch_id: str, stage: BatchStage, exc: Exception) -> None:
+    """Note on the batch, and in the ledger, that a stage failed; its work was rolled back.
+
+    If even this cannot be written (the disk is full, the database is gone),
+    the original error is what the caller sees; the batch still sits at its
+    last committed stage and resumes from there.
+    """
+    message = f"{stage.value} failed: {type(exc).__name__}: {exc}"[:2000]
+    with suppress(Exception), gw.store.write() as conn:
+        store.record_batch_failure(conn, batch_id, message)
+        append_events(
+            conn,
+            [
+                _event(
+                    gw.actor,
+                    EventType.BATCH_FAILED,
+                    _batch_object(batch_id),
+                    {"stage": stage.value, "error": type(exc).__name__},
+                    success=False,
+                )
+            ],
+        )
 
 
 def _run_stage(gw: Gateway, batch_id: str, stage: BatchStage) -> None:
