@@ -90,7 +90,24 @@ def pack_rules_page() -> str:
     return "\n".join(lines) + "\n"
 
 
+def settings_page() -> str:
+    from custos.config import SETTINGS
+
+    lines = [
+        "# Settings",
+        "",
+        "custos reads these environment variables once, at start. Generated from",
+        "`custos.config.SETTINGS` by `docs/generate.py`; do not edit by hand.",
+        "",
+        "| variable | meaning |",
+        "| --- | --- |",
+    ]
+    lines += [f"| `{name}` | {meaning} |" for name, meaning in SETTINGS.items()]
+    return "\n".join(lines) + "\n"
+
+
 PAGES = {
+    "settings.md": settings_page,
     "reason-codes.md": reason_codes_page,
     "cli.md": cli_page,
     "pack-rules.md": pack_rules_page,

@@ -32,14 +32,14 @@ def test_verdicts_agree_with_truth(world: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 1, result.output
     gate = _read(tmp_path / "gate.csv")
-    truth = {t["request_id"]: t for t in _read(world / "truth.csv")}
+    truth = dict(enumerate(_read(world / "truth.csv"), start=1))
     requests = _read(world / "requests.csv")
     assert len(gate) == len(requests)
     assert [int(g["row"]) for g in gate] == list(range(1, len(requests) + 1))
 
     disagreements = []
     for g in gate:
-        t = truth[g["request_id"]]
+        t = truth[int(g["row"])]
         rejected = t["expected_outcome"] == "rejected"
         primary = g["reason_codes"].split(";")[0] if g["reason_codes"] else ""
         if g["passed"] == "true" and rejected:
@@ -55,8 +55,9 @@ def test_verdicts_agree_with_truth(world: Path, tmp_path: Path) -> None:
 
 
 def test_all_valid_batch_exits_zero(world: Path, tmp_path: Path) -> None:
-    truth = {t["request_id"]: t["expected_outcome"] for t in _read(world / "truth.csv")}
-    rows = [r for r in _read(world / "requests.csv") if truth[r["request_id"]] != "rejected"]
+    truth = [t["expected_outcome"] for t in _read(world / "truth.csv")]
+    requests = _read(world / "requests.csv")
+    rows = [r for r, t in zip(requests, truth, strict=True) if t != "rejected"]
     valid = tmp_path / "valid.csv"
     with valid.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))

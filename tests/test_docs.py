@@ -18,7 +18,7 @@ def _generator():  # type: ignore[no-untyped-def]
     return module
 
 
-@pytest.mark.parametrize("page", ["reason-codes.md", "cli.md", "pack-rules.md"])
+@pytest.mark.parametrize("page", ["reason-codes.md", "cli.md", "pack-rules.md", "settings.md"])
 def test_generated_page_is_current(page: str) -> None:
     generator = _generator()
     expected = generator.PAGES[page]()
