@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from custos.model import Request, Subject
+from custos.model import GateResult, Request, Subject
 from custos.policy.gate import evaluate_batch
 from custos.policy.pack import load_pack
 from custos.policy.roster import Agency, Official, Roster
@@ -330,7 +330,6 @@ def build_requests(rows: int, seed: int = 7) -> tuple[list[Request], Roster]:
 
 def _world_requests(world: Path) -> tuple[list[Request], Roster]:
     from custos.intake import read_batch
-
     from custos.policy.roster import load_roster
 
     batch = read_batch(next(world.glob("requests.*")))
@@ -369,7 +368,35 @@ def main() -> int:
     print(f"zip table load: {warm_zip:.2f} s")
     print(f"gate, cold caches: {cold:.2f} s = {n / cold:,.0f} rows/s")
     print(f"gate, warm caches: {warm:.2f} s = {n / warm:,.0f} rows/s")
+    if args.world and (args.world / "truth.csv").is_file():
+        _against_truth(args.world, results)
     return 0
+
+
+def _against_truth(world: Path, results: list[GateResult]) -> None:
+    """Compare verdicts with truth.csv row by row (truth has one line per request row)."""
+    import csv
+
+    with (world / "truth.csv").open(newline="", encoding="utf-8") as fh:
+        truth = dict(enumerate(csv.DictReader(fh), start=1))
+    by_row = {r.row: r for r in results}
+    missed = wrong_reason = false_reject = rejected_truth = 0
+    for row, t in truth.items():
+        verdict = by_row.get(row)
+        if verdict is None:
+            continue
+        if t["expected_outcome"] == "rejected":
+            rejected_truth += 1
+            if verdict.passed:
+                missed += 1
+            elif verdict.primary_reason != t["expected_reason"]:
+                wrong_reason += 1
+        elif not verdict.passed:
+            false_reject += 1
+    print(f"truth: {rejected_truth} rows to reject, {len(truth) - rejected_truth} valid")
+    print(f"  rejected rows the gate passed: {missed}")
+    print(f"  rejected rows with another primary reason: {wrong_reason}")
+    print(f"  valid rows the gate rejected: {false_reject}")
 
 
 if __name__ == "__main__":
