@@ -544,3 +544,14 @@ def report_batch(
         _record_access(opened, "report_generated", f"batch:{batch}", {"report": "batch"})
     out.write_text(render_batch_html(report), encoding="utf-8")
     console.print(f"Batch report: {out}")
+
+
+def _mount_service() -> None:
+    """`serve`, `worker` and `keys` live with the service; the CLI only mounts them."""
+    from custos.service.cli import keys_app, service_app
+
+    app.add_typer(service_app)
+    app.add_typer(keys_app, name="keys")
+
+
+_mount_service()
