@@ -7,20 +7,16 @@ line on stderr and exit status 2.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from custos.errors import CustosError, PolicyError
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from custos.errors import CustosError
+from custos.shell import err_console, refusing_errors
 
 app = typer.Typer(
     name="custos",
@@ -30,21 +26,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
-err_console = Console(stderr=True)
-
-
-def refusing_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn a deliberate custos error into one clear line and exit status 2."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except CustosError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(2) from None
-
-    return wrapper
 
 
 @app.callback()
@@ -112,16 +93,9 @@ def load_policy(
     pack_path: Path | None, roster_path: Path | None, world_dir: Path | None
 ) -> tuple[Any, Any]:
     """The pack (shipped default unless given) and the roster (given, or the world's)."""
-    from custos.policy.pack import load_pack
-    from custos.policy.roster import load_roster
+    from custos.pipeline import load_policy as load
 
-    if roster_path is None and world_dir is not None:
-        roster_path = world_dir / "roster.toml"
-    if roster_path is None:
-        raise PolicyError("no roster: give --roster FILE, or --world DIR with a roster.toml")
-    if not roster_path.is_file():
-        raise PolicyError(f"roster file not found: {roster_path}")
-    return load_pack(pack_path), load_roster(roster_path)
+    return load(pack_path, roster_path, world_dir)
 
 
 @app.command()
@@ -170,9 +144,9 @@ app.add_typer(ledger_app, name="ledger")
 
 
 def _default_model_path() -> Path:
-    from custos.config import load_settings
+    from custos.pipeline import default_model_path
 
-    return load_settings().home / "model.json"
+    return default_model_path()
 
 
 @model_app.command("train")
@@ -236,20 +210,19 @@ def run(
 ) -> None:
     """Run a batch through gate, match, decide and disclose, exactly once, on the record."""
     from custos import intake, pipeline
-    from custos.match import load_model
     from custos.outputs import write_review, write_run
 
     master_dir = master or world
     if master_dir is None:
         raise CustosError("give --world DIR, or --master DIR with --requests FILE")
-    policy_pack, policy_roster = load_policy(pack, roster, world or master_dir)
-    gw = pipeline.open_gateway(
-        pack=policy_pack,
-        roster=policy_roster,
-        model=load_model(model or _default_model_path()),
-        master=pipeline.Master.from_world(master_dir),
+    gw = pipeline.gateway_for_world(
+        master_dir,
         actor=pipeline.cli_actor(),
+        model=model,
+        roster=roster or (world / "roster.toml" if world else None),
+        pack=pack,
     )
+    policy_pack, policy_roster = gw.pack, gw.roster
     with _progress() as progress:
         tasks: dict[str, Any] = {}
 

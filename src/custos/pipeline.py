@@ -832,3 +832,49 @@ def pack_thresholds(pack: Pack) -> Thresholds:
         margin=pack.match.margin_weight,
         margin_any=pack.match.margin_any_weight,
     )
+
+
+def default_model_path(settings: Settings | None = None) -> Path:
+    """Where `custos model train` writes, and every run reads, the model by default."""
+    return (settings or load_settings()).home / "model.json"
+
+
+def load_policy(
+    pack_path: Path | None, roster_path: Path | None, world: Path | None
+) -> tuple[Pack, Roster]:
+    """The pack (the shipped one unless given) and the roster (given, or the world's)."""
+    from custos.errors import PolicyError
+    from custos.policy.pack import load_pack
+    from custos.policy.roster import load_roster
+
+    if roster_path is None and world is not None:
+        roster_path = world / "roster.toml"
+    if roster_path is None:
+        raise PolicyError("no roster: give --roster FILE, or --world DIR with a roster.toml")
+    if not roster_path.is_file():
+        raise PolicyError(f"roster file not found: {roster_path}")
+    return load_pack(pack_path), load_roster(roster_path)
+
+
+def gateway_for_world(
+    world: Path,
+    *,
+    actor: Actor,
+    model: Path | None = None,
+    roster: Path | None = None,
+    pack: Path | None = None,
+    settings: Settings | None = None,
+) -> Gateway:
+    """The gateway the CLI, the service and the worker all run: a world's master and roster."""
+    from custos.match import load_model
+
+    settings = settings or load_settings()
+    policy_pack, policy_roster = load_policy(pack, roster, world)
+    return open_gateway(
+        pack=policy_pack,
+        roster=policy_roster,
+        model=load_model(model or default_model_path(settings)),
+        master=Master.from_world(world),
+        actor=actor,
+        settings=settings,
+    )

@@ -6,12 +6,9 @@ shipped (or given) pack, a roster, a trained model and a master file.
 
 from __future__ import annotations
 
-import functools
-import getpass
 import json
 import logging
 import socket
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
@@ -20,6 +17,7 @@ import typer
 
 from custos.config import Settings, load_settings
 from custos.errors import CustosError
+from custos.shell import refusing_errors
 
 if TYPE_CHECKING:
     from custos.pipeline import Gateway
@@ -41,18 +39,6 @@ DevOpt = Annotated[
 ]
 
 
-def _refusing(command: Callable[P, R]) -> Callable[P, R]:
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except CustosError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
-
-    return wrapper
-
-
 def _json_logs() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -61,28 +47,15 @@ def _gateway(
     settings: Settings, world: Path, model: Path | None, roster: Path | None, pack: Path | None
 ) -> Gateway:
     from custos import pipeline
-    from custos.match import load_model
-    from custos.policy.pack import load_pack
-    from custos.policy.roster import load_roster
 
-    roster_path = roster or world / "roster.toml"
-    if not roster_path.is_file():
-        raise CustosError(f"roster file not found: {roster_path}")
-    model_path = model or settings.home / "model.json"
-    if not model_path.is_file():
-        raise CustosError(f"no trained model at {model_path}; run `custos model train` first")
-    return pipeline.open_gateway(
-        pack=load_pack(pack),
-        roster=load_roster(roster_path),
-        model=load_model(model_path),
-        master=pipeline.Master.from_world(world),
-        actor=pipeline.Actor(id="service:custos", origin=f"service:{socket.gethostname()}"),
-        settings=settings,
+    actor = pipeline.Actor(id="service:custos", origin=f"service:{socket.gethostname()}")
+    return pipeline.gateway_for_world(
+        world, actor=actor, model=model, roster=roster, pack=pack, settings=settings
     )
 
 
 @service_app.command("serve")
-@_refusing
+@refusing_errors
 def serve(
     world: WorldOpt,
     model: ModelOpt = None,
@@ -109,7 +82,7 @@ def serve(
 
 
 @service_app.command("worker")
-@_refusing
+@refusing_errors
 def worker(
     world: WorldOpt,
     model: ModelOpt = None,
@@ -131,11 +104,14 @@ def worker(
 
 
 def _cli_identity() -> tuple[str, str]:
-    return f"user:{getpass.getuser()}", f"cli:{socket.gethostname()}"
+    from custos.pipeline import cli_actor
+
+    actor = cli_actor()
+    return actor.id, actor.origin
 
 
 @keys_app.command("issue")
-@_refusing
+@refusing_errors
 def keys_issue(
     role: Annotated[str, typer.Option(help="requester, officer, auditor or admin.")],
     agency: Annotated[str | None, typer.Option(help="The agency (requester keys only).")] = None,
@@ -175,7 +151,7 @@ def keys_issue(
 
 
 @keys_app.command("revoke")
-@_refusing
+@refusing_errors
 def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix.")]) -> None:
     """Revoke a key at once."""
     from custos.service.auth import revoke_key
@@ -188,7 +164,7 @@ def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix.")]
 
 
 @keys_app.command("list")
-@_refusing
+@refusing_errors
 def keys_list() -> None:
     """Every key's prefix, role, agency and state (never a secret)."""
     from custos.service.auth import list_keys
