@@ -172,3 +172,10 @@ def test_io_error_in_a_stage_fails_it_cleanly_and_it_resumes(
         done = get_batch(conn, batch_id)
     assert done is not None and done.stage is BatchStage.COMPLETE and done.error is None
     assert verify(gateway.store, gateway.key.verifier).ok
+
+
+def test_the_default_pack_states_the_measured_decision_numbers() -> None:
+    """The pack is where the thresholds live; its defaults are the measured ones."""
+    from custos.match import Thresholds
+
+    assert pipeline.pack_thresholds(load_pack()) == Thresholds()

@@ -62,7 +62,7 @@ def test_default_pack_settings(pack: Pack) -> None:
     assert pack.disclosure_fields == ("street", "unit", "city", "state", "zip", "as_of_tax_year")
     match = pack.match
     assert (match.threshold, match.review_threshold) == (0.999, 0.9)
-    assert (match.margin_weight, match.margin_any_weight) == (10.0, 5.0)
+    assert (match.margin_weight, match.margin_any_weight) == (30.0, 0.0)
 
 
 def test_pack_hash_changes_when_the_file_changes(write: Write) -> None:
