@@ -21,7 +21,8 @@ import duckdb
 import pyarrow as pa
 
 from custos.errors import WorldError
-from custos.model import Request
+from custos.model import SUBJECT_COLUMNS, Request
+from custos.standardize.addresses import ADDRESS_COLUMNS
 
 NAME_COLUMNS: tuple[str, ...] = (
     "given_std",
@@ -37,20 +38,6 @@ NAME_COLUMNS: tuple[str, ...] = (
     "given_dm",
     "surname_dm",
     "full_name_std",
-)
-ADDRESS_COLUMNS: tuple[str, ...] = (
-    "house_number",
-    "predir",
-    "street_name",
-    "street_suffix",
-    "postdir",
-    "unit_type",
-    "unit_number",
-    "city_std",
-    "state",
-    "zip5",
-    "is_po_box",
-    "parse_ok",
 )
 LIST_COLUMNS = frozenset({"given_tokens", "given_canon_set", "surname_tokens", "surname_dm"})
 BOOL_COLUMNS = frozenset({"is_po_box", "parse_ok", "disclosure_block"})
@@ -77,19 +64,6 @@ requester supplied (or NULL), `tax_year` and `disclosure_block` are NULL.
 
 TAXPAYER_COLUMNS = ("tin", "first_name", "middle_name", "last_name", "suffix", "dob")
 WORLD_ADDRESS_COLUMNS = ("tin", "tax_year", "street", "unit", "city", "state", "zip")
-SUBJECT_COLUMNS = (
-    "first_name",
-    "middle_name",
-    "last_name",
-    "suffix",
-    "dob",
-    "street",
-    "unit",
-    "city",
-    "state",
-    "zip",
-    "tin",
-)
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", ""})
