@@ -34,7 +34,8 @@ from custos.synth.world import generate
 
 pytestmark = pytest.mark.slow
 
-KILL_POINTS = 22
+KILL_POINTS = int(os.environ.get("CUSTOS_CRASH_POINTS", "22"))
+"""22 in the suite; `benchmarks/bench_crash.py` runs the same test with more."""
 _fork = multiprocessing.get_context("forkserver")
 _fork.set_forkserver_preload(["custos.pipeline", "custos.match", "custos.synth.world"])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,10 @@ from sqlalchemy import select
 
 from custos import store
 from custos.errors import CustosError
+from custos.ledger import EventType, NewEvent, append, latest_checkpoint, read_head
 from custos.service import create_app
 from custos.service.settings import ServiceConfig
-from custos.service.worker import claim, pending_batches, run_worker
+from custos.service.worker import claim, pending_batches, run_worker, seal_idle_events
 from custos.store.schema import ledger_events
 from custos.store.testing import temporary_store_url
 
@@ -142,4 +144,20 @@ def test_sqlite_allows_one_worker_at_a_time(world: World, tmp_path: Path) -> Non
         with TestClient(app), pytest.raises(CustosError, match="another worker"):
             run_worker(gw, retry_after=300.0, once=True)
         assert run_worker(gw, retry_after=300.0, once=True) == 0
+        gw.store.close()
+
+
+def test_events_between_batches_are_sealed_on_the_clock(world: World, tmp_path: Path) -> None:
+    """The time-interval checkpoint: an event after the last batch gets signed when due."""
+    with temporary_store_url("sqlite", tmp_path) as url:
+        gw = make_gateway(world, url, tmp_path)
+        append(gw.store, NewEvent("u", EventType.AUTH_FAILED, False, "http:127.0.0.1", "k", {}))
+        seal_idle_events(gw, every=timedelta(0))
+        with gw.store.read() as conn:
+            sealed, head = latest_checkpoint(conn), read_head(conn)
+        assert sealed is not None and sealed.tree_size == head.size
+        seal_idle_events(gw, every=timedelta(0))
+        with gw.store.read() as conn:
+            again = latest_checkpoint(conn)
+        assert again is not None and again.id == sealed.id, "nothing new: no new checkpoint"
         gw.store.close()

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, or_, select, text
 
 from custos import pipeline, store
 from custos.errors import CustosError
-from custos.ledger import EventType, NewEvent, append_events
+from custos.ledger import EventType, NewEvent, append_events, checkpoint_if_due
 from custos.store.schema import batches
 
 log = logging.getLogger("custos.service")
@@ -99,6 +99,19 @@ def single_worker_lock(gw: pipeline.Gateway) -> IO[bytes] | None:
     return handle
 
 
+CHECKPOINT_EVERY = timedelta(minutes=5)
+"""Events between batches (failed logins, reviews, reports) are signed at most this late."""
+IDLE_CHECK_S = 30.0
+
+
+def seal_idle_events(gw: pipeline.Gateway, every: timedelta = CHECKPOINT_EVERY) -> None:
+    """The time-interval checkpoint: batches sign at their end, idle time on this clock."""
+    try:
+        checkpoint_if_due(gw.store, gw.key, every)
+    except Exception as exc:  # a failed checkpoint is retried on the next idle tick
+        log.error(json.dumps({"event": "checkpoint_error", "error": str(exc)}))
+
+
 class InProcessWorker:
     """One background thread advancing the batches it is given, one at a time."""
 
@@ -133,7 +146,11 @@ class InProcessWorker:
 
     def _run(self) -> None:
         while True:
-            batch_id = self._queue.get()
+            try:
+                batch_id = self._queue.get(timeout=IDLE_CHECK_S)
+            except queue.Empty:
+                seal_idle_events(self._gw)
+                continue
             try:
                 if batch_id == _STOP:
                     return
@@ -195,6 +212,7 @@ def run_worker(
                     continue
             if once:
                 break
+            seal_idle_events(gw)
             time.sleep(poll_s)
     finally:
         if lock is not None:
