@@ -655,7 +655,8 @@ def _run_stage(gw: Gateway, batch_id: str, stage: BatchStage) -> None:
         with gw.store.read() as conn:
             batch = store.get_batch(conn, batch_id)
             assert batch is not None
-            _match(gw, _to_match(conn, batch), _match_path(gw, batch_id))
+            pending = _to_match(conn, batch)
+        _match(gw, pending, _match_path(gw, batch_id))
         with _stage(gw, batch_id, stage):
             pass
     elif stage is BatchStage.DECIDED:
