@@ -520,11 +520,14 @@ def report_batch(
 
 
 def _mount_service() -> None:
-    """`serve`, `worker` and `keys` live with the service; the CLI only mounts them."""
+    """`serve`, `worker`, `keys`, `review` and `hold` live with their modules; the CLI mounts them."""
+    from custos.officer_cli import hold_app, review_app
     from custos.service.cli import keys_app, service_app
 
     app.add_typer(service_app)
     app.add_typer(keys_app, name="keys")
+    app.add_typer(review_app, name="review")
+    app.add_typer(hold_app, name="hold")
 
 
 _mount_service()

@@ -2,6 +2,7 @@
 
     CustosError
     ├── BatchFileError      a request file that cannot be taken as a batch at all
+    ├── DecisionRefused     an officer's decision the rules do not allow (held, gate, block)
     ├── LedgerError         the ledger cannot append, sign or prove (not a verify fault)
     ├── PolicyError         a policy pack or roster that is invalid
     ├── StoreError          the operational store refuses an operation or cannot be opened
@@ -19,6 +20,19 @@ class CustosError(Exception):
 
 class BatchFileError(CustosError):
     """The file is not a table, lacks required columns, or is too large."""
+
+
+class DecisionRefused(CustosError):
+    """An officer asked for something the rules refuse: disclosing a held request,
+    one that no longer passes the gate or whose taxpayer is blocked, or deciding
+    an item someone else decided first. Nothing was changed.
+
+    `code` is `already_decided` when someone else got there first, else `refused`.
+    """
+
+    def __init__(self, message: str, code: str = "refused") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class PolicyError(CustosError):

@@ -30,6 +30,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import Connection
 
@@ -50,7 +51,14 @@ from custos.ledger import (
 from custos.ledger.events import LedgerEvent
 from custos.ledger.keys import register_signing_key
 from custos.match import LoadedModel, Thresholds, decide, link
-from custos.match.prepare import read_world, requests_table, standardize_master
+from custos.match.evidence import candidate_evidence
+from custos.match.prepare import (
+    TAXPAYER_COLUMNS,
+    parse_block_flag,
+    read_world,
+    requests_table,
+    standardize_master,
+)
 from custos.match.prepare import standardize_requests as standardize_request_table
 from custos.model import (
     Decision,
@@ -61,6 +69,7 @@ from custos.model import (
     Response,
 )
 from custos.policy.gate import evaluate_batch
+from custos.policy.holds import holding
 from custos.policy.pack import Pack
 from custos.policy.roster import Roster
 from custos.store import BatchStage
@@ -110,6 +119,22 @@ class Master:
         con = duckdb.connect()
         con.register("addresses", self.addresses)
         return disclose.current_addresses(con, "addresses", tins)
+
+    def taxpayers_named(self, tins: Sequence[str]) -> dict[str, dict[str, str]]:
+        """The master's identity columns of these taxpayers, for an officer comparing candidates."""
+        wanted = self.taxpayers.filter(
+            pc.is_in(self.taxpayers.column("tin"), pa.array(list(tins), pa.string()))
+        )
+        shown = [c for c in (*TAXPAYER_COLUMNS, "disclosure_block") if c in wanted.column_names]
+        return {
+            str(row["tin"]): {c: "" if row[c] is None else str(row[c]) for c in shown}
+            for row in wanted.select(shown).to_pylist()
+        }
+
+    def blocked(self, tin: str) -> bool:
+        """True when § 6103(i)(6) forbids any disclosure about this taxpayer."""
+        flag = self.taxpayers_named([tin]).get(tin, {}).get("disclosure_block", "")
+        return parse_block_flag(flag, row=0)
 
 
 @dataclass(frozen=True)
@@ -190,9 +215,10 @@ def resolve_agency(roster: Roster, agency: str) -> str:
     raise CustosError(f"the roster lists several agencies ({ids}); name one with --agency")
 
 
-def _event(
+def actor_event(
     actor: Actor, kind: EventType, obj: str, payload: dict[str, Any], success: bool = True
 ) -> NewEvent:
+    """A ledger event done by `actor`, from where `actor` is."""
     return NewEvent(
         actor=actor.id,
         event_type=kind,
@@ -264,7 +290,7 @@ def receive(gw: Gateway, batch: IntakeBatch, *, agency: str, source_sha256: str)
         ]
         store.add_row_rejections(conn, batch_id, rejections)
         events = [
-            _event(
+            actor_event(
                 gw.actor,
                 EventType.BATCH_RECEIVED,
                 _batch_object(batch_id),
@@ -279,7 +305,7 @@ def receive(gw: Gateway, batch: IntakeBatch, *, agency: str, source_sha256: str)
             )
         ]
         events += [
-            _event(
+            actor_event(
                 gw.actor,
                 EventType.REQUEST_RECEIVED,
                 request_object(agency, r.request_id),
@@ -297,7 +323,7 @@ def receive(gw: Gateway, batch: IntakeBatch, *, agency: str, source_sha256: str)
             for r in first
         ]
         events += [
-            _event(
+            actor_event(
                 gw.actor,
                 EventType.ROW_REJECTED,
                 f"row:{batch_id}/{x.row}",
@@ -377,7 +403,7 @@ def _gate(gw: Gateway, conn: Connection, batch: store.Batch) -> None:
     append_events(
         conn,
         [
-            _event(
+            actor_event(
                 gw.actor,
                 EventType.REQUEST_GATED,
                 request_object(batch.agency_id, v.request_id),
@@ -413,6 +439,8 @@ def _match(gw: Gateway, requests: Sequence[Request], target: Path) -> pa.Table:
     std = standardize_request_table(requests_table(requests))
     pairs = link(std, gw.master.standardized, gw.model)
     decisions = decide(pairs, std, gw.master.standardized, gw.thresholds)
+    doubtful = {d.request_id: d.candidates for d in decisions if d.outcome is Outcome.AMBIGUOUS}
+    evidence = candidate_evidence(pairs, doubtful, gw.model.settings)
     table = pa.table(
         {
             "request_id": [d.request_id for d in decisions],
@@ -422,6 +450,13 @@ def _match(gw: Gateway, requests: Sequence[Request], target: Path) -> pa.Table:
             "match_probability": pa.array([d.match_probability for d in decisions], pa.float64()),
             "margin": pa.array([d.margin for d in decisions], pa.float64()),
             "reasons": [[r.value for r in d.evidence.reasons] for d in decisions],
+            "evidence": pa.array(
+                [
+                    json.dumps(evidence[d.request_id]) if d.request_id in evidence else None
+                    for d in decisions
+                ],
+                pa.string(),
+            ),
         }
     )
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -465,7 +500,7 @@ def _decide(gw: Gateway, conn: Connection, batch: store.Batch, matches: pa.Table
         )
         obj = request_object(batch.agency_id, m["request_id"])
         events.append(
-            _event(
+            actor_event(
                 gw.actor,
                 EventType.REQUEST_DECIDED,
                 obj,
@@ -488,10 +523,11 @@ def _decide(gw: Gateway, conn: Connection, batch: store.Batch, matches: pa.Table
                     request_id=m["request_id"],
                     candidates=tuple(m["candidates"]),
                     opened_at=decided_at,
+                    evidence=tuple(json.loads(m["evidence"])) if m.get("evidence") else (),
                 )
             )
             events.append(
-                _event(
+                actor_event(
                     gw.actor,
                     EventType.REVIEW_OPENED,
                     obj,
@@ -513,26 +549,81 @@ def _rounded(value: float | None) -> str | None:
 
 
 def _disclose(gw: Gateway, conn: Connection, batch: store.Batch) -> None:
-    """Record every disclosure of the batch with exactly the profile's fields.
+    """Hold what a hold covers, then make every disclosure the batch decided on."""
+    done = {d.request_id for d in store.batch_disclosures(conn, batch.id)}
+    requests = {r.request_id: r for r in store.batch_requests(conn, batch.id)}
+    answered = [o for o in store.batch_outcomes(conn, batch.id) if o.request_id not in done]
+    statutes = {k: r.statute for k, r in requests.items()}
+    held = hold_covered(gw, conn, gw.actor, answered, statutes)
+    pending = [o for o in answered if o.outcome is Outcome.DISCLOSED and o.request_id not in held]
+    make_disclosures(gw, conn, gw.actor, pending, statutes)
+
+
+HOLDABLE = frozenset({Outcome.DISCLOSED, Outcome.NO_MATCH, Outcome.AMBIGUOUS})
+"""Every answer a hold interrupts, not only disclosures: were only the would-be
+disclosures held, the requester could tell a match from a no-match by which
+answers were late."""
+
+
+def hold_covered(
+    gw: Gateway,
+    conn: Connection,
+    actor: Actor,
+    outcomes: Sequence[store.OutcomeRecord],
+    statutes: dict[str, str],
+) -> set[str]:
+    """Move every outcome a hold covers to `held`, keeping its decision; return their ids."""
+    holds = store.active_holds(conn)
+    today = gw.today or date.today()
+    held, events = set(), []
+    for o in outcomes:
+        if o.outcome not in HOLDABLE:
+            continue
+        reasons = holding(
+            holds,
+            gw.roster,
+            agency=o.agency_id,
+            statute=statutes[o.request_id],
+            batch=o.batch_id,
+            today=today,
+        )
+        if not reasons:
+            continue
+        store.change_outcome(conn, o, outcome=Outcome.HELD, held_outcome=o.outcome)
+        held.add(o.request_id)
+        events.append(
+            actor_event(
+                actor,
+                EventType.REQUEST_HELD,
+                request_object(o.agency_id, o.request_id),
+                {"batch": o.batch_id, "held_by": list(reasons)},
+            )
+        )
+    append_events(conn, events)
+    return held
+
+
+def make_disclosures(
+    gw: Gateway,
+    conn: Connection,
+    actor: Actor,
+    outcomes: Sequence[store.OutcomeRecord],
+    statutes: dict[str, str],
+) -> list[store.DisclosureRecord]:
+    """Record the disclosures of these `disclosed` outcomes with exactly the profile's fields.
 
     The disclosed values go into the ledger event, so the record of what left
     the system is the tamper-evident one, not a later re-reading of a master
-    file that may have changed since.
+    file that may have changed since. The batch path, a released hold and an
+    officer's review all disclose through here.
     """
-    done = {d.request_id for d in store.batch_disclosures(conn, batch.id)}
-    pending = [
-        o
-        for o in store.batch_outcomes(conn, batch.id)
-        if o.outcome is Outcome.DISCLOSED and o.request_id not in done
-    ]
-    if not pending:
-        return
-    statutes = {r.request_id: r.statute for r in store.batch_requests(conn, batch.id)}
-    addresses = gw.master.current_addresses([o.tin or "" for o in pending])
+    if not outcomes:
+        return []
+    addresses = gw.master.current_addresses([o.tin or "" for o in outcomes])
     fields = gw.pack.disclosure_fields
     disclosed_at = _now()
-    records, events = [], []
-    for o in pending:
+    events = []
+    for o in outcomes:
         address = addresses.get(o.tin or "")
         if address is None:
             raise CustosError(
@@ -540,12 +631,12 @@ def _disclose(gw: Gateway, conn: Connection, batch: store.Batch) -> None:
             )
         values = {f: str(getattr(address, f)) for f in fields}
         events.append(
-            _event(
-                gw.actor,
+            actor_event(
+                actor,
                 EventType.DISCLOSURE_MADE,
-                request_object(batch.agency_id, o.request_id),
+                request_object(o.agency_id, o.request_id),
                 {
-                    "batch": batch.id,
+                    "batch": o.batch_id,
                     "tin": o.tin,
                     "statute": statutes[o.request_id],
                     "fields": list(fields),
@@ -554,22 +645,22 @@ def _disclose(gw: Gateway, conn: Connection, batch: store.Batch) -> None:
             )
         )
     recorded = append_events(conn, events)
-    for o, event in zip(pending, recorded, strict=True):
-        address = addresses[o.tin or ""]
-        records.append(
-            store.DisclosureRecord(
-                batch_id=batch.id,
-                agency_id=batch.agency_id,
-                request_id=o.request_id,
-                tin=o.tin or "",
-                statute=statutes[o.request_id],
-                fields=tuple(fields),
-                as_of_tax_year=address.as_of_tax_year,
-                disclosed_at=disclosed_at,
-                ledger_seq=event.seq,
-            )
+    records = [
+        store.DisclosureRecord(
+            batch_id=o.batch_id,
+            agency_id=o.agency_id,
+            request_id=o.request_id,
+            tin=o.tin or "",
+            statute=statutes[o.request_id],
+            fields=tuple(fields),
+            as_of_tax_year=addresses[o.tin or ""].as_of_tax_year,
+            disclosed_at=disclosed_at,
+            ledger_seq=event.seq,
         )
+        for o, event in zip(outcomes, recorded, strict=True)
+    ]
     store.record_disclosures(conn, records)
+    return records
 
 
 # ---------------------------------------------------------------- driving
@@ -586,7 +677,7 @@ def _stage(gw: Gateway, batch_id: str, stage: BatchStage) -> Iterator[tuple[Conn
         append_events(
             conn,
             [
-                _event(
+                actor_event(
                     gw.actor,
                     EventType.BATCH_STAGE_COMPLETED,
                     _batch_object(batch_id),
@@ -636,7 +727,7 @@ def _record_failure(gw: Gateway, batch_id: str, stage: BatchStage, exc: Exceptio
         append_events(
             conn,
             [
-                _event(
+                actor_event(
                     gw.actor,
                     EventType.BATCH_FAILED,
                     _batch_object(batch_id),
@@ -669,7 +760,7 @@ def _run_stage(gw: Gateway, batch_id: str, stage: BatchStage) -> None:
         with _stage(gw, batch_id, stage) as (conn, batch):
             append_events(
                 conn,
-                [_event(gw.actor, EventType.BATCH_COMPLETED, _batch_object(batch_id), {})],
+                [actor_event(gw.actor, EventType.BATCH_COMPLETED, _batch_object(batch_id), {})],
             )
         checkpoint(gw.store, gw.key)
 

@@ -41,7 +41,87 @@ def _routes(s: Service, world: World) -> dict[str, tuple[str, str, dict[str, Any
                 "headers": {"Content-Type": "application/json"},
             },
         ),
+        "review_item": ("GET", "/v1/review/DHS-ICE/NO-SUCH-REQUEST", {}),
+        "holds_list": ("GET", "/v1/holds", {}),
+        "hold_get": ("GET", "/v1/holds/999999", {}),
+        "hold_place": (
+            "POST",
+            "/v1/holds",
+            _json({"scope": "batch", "target": MISSING, "reference": "r", "rationale": RATIONALE}),
+        ),
+        "hold_lift": (
+            "POST",
+            "/v1/holds/999999/lift",
+            _json({"resolution": "release", "rationale": RATIONALE}),
+        ),
+        "hold_recheck": ("POST", "/v1/holds/recheck", {}),
+        "admin_keys": ("GET", "/v1/admin/keys", {}),
+        "admin_issue": ("POST", "/v1/admin/keys", _json({"role": "auditor"})),
+        "admin_revoke": ("POST", "/v1/admin/keys/custos_nosuchkey/revoke", {}),
+        "admin_roster": ("GET", "/v1/admin/roster", {}),
+        "admin_pack": ("GET", "/v1/admin/pack", {}),
+        "incident_open": (
+            "POST",
+            "/v1/incidents",
+            _json(
+                {
+                    "selector": {"batches": [MISSING]},
+                    "how_discovered": "authorisation probe: nothing to recall",
+                    "discovered_at": "2026-01-01T00:00:00Z",
+                }
+            ),
+        ),
+        "incident_list": ("GET", "/v1/incidents", {}),
+        "incident_get": ("GET", "/v1/incidents/999999", {}),
+        "incident_report": ("GET", "/v1/incidents/999999/report", {}),
+        "incident_disposal": ("GET", "/v1/incidents/999999/disposal", {}),
+        "incident_confirm": (
+            "POST",
+            "/v1/incidents/999999/confirmations",
+            _json(
+                {
+                    "agency": "DHS-ICE",
+                    "confirmed_by": "probe",
+                    "reference": "probe",
+                    "destroyed_at": "2026-01-01T00:00:00Z",
+                }
+            ),
+        ),
     }
+
+
+RATIONALE = "a rationale long enough to be kept"
+
+
+def _json(body: dict[str, Any]) -> dict[str, Any]:
+    return {"content": json.dumps(body).encode(), "headers": {"Content-Type": "application/json"}}
+
+
+OFFICER_ONLY = {
+    "review_list": 200,
+    "review_decide": 404,
+    "review_item": 404,
+    "hold_place": 201,
+    "hold_lift": 404,
+    "hold_recheck": 200,
+}
+OFFICER_OR_AUDITOR = {"holds_list": 200, "hold_get": 404}
+_ALL = ("requester_a", "requester_b", "officer", "auditor", "admin")
+INCIDENT = {
+    "incident_open": {"officer": 404, "admin": 404},
+    "incident_list": {"officer": 200, "admin": 200, "auditor": 200},
+    "incident_get": {"officer": 404, "admin": 404, "auditor": 404},
+    "incident_report": {"officer": 404, "admin": 404, "auditor": 404},
+    "incident_disposal": dict.fromkeys(_ALL, 404),
+    "incident_confirm": {"requester_a": 404, "requester_b": 404, "officer": 404, "admin": 404},
+}
+ADMIN_ONLY = {
+    "admin_keys": 200,
+    "admin_issue": 201,
+    "admin_revoke": 404,
+    "admin_roster": 200,
+    "admin_pack": 200,
+}
 
 
 def _expected(route: str, caller: str) -> int:
@@ -54,10 +134,14 @@ def _expected(route: str, caller: str) -> int:
         if route == "submit":
             return 422 if caller == "requester_b" else 202
         return 200 if caller == "requester_a" else 404
-    if route == "review_list":
-        return 200 if caller == "officer" else 403
-    if route == "review_decide":
-        return 404 if caller == "officer" else 403
+    if route in OFFICER_ONLY:
+        return OFFICER_ONLY[route] if caller == "officer" else 403
+    if route in OFFICER_OR_AUDITOR:
+        return OFFICER_OR_AUDITOR[route] if caller in ("officer", "auditor") else 403
+    if route in ADMIN_ONLY:
+        return ADMIN_ONLY[route] if caller == "admin" else 403
+    if route in INCIDENT:
+        return INCIDENT[route].get(caller, 403)
     return 200 if caller == "auditor" else 403
 
 

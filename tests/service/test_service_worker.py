@@ -161,3 +161,25 @@ def test_events_between_batches_are_sealed_on_the_clock(world: World, tmp_path: 
             again = latest_checkpoint(conn)
         assert again is not None and again.id == sealed.id, "nothing new: no new checkpoint"
         gw.store.close()
+
+
+def test_the_in_process_worker_runs_again_when_the_lifespan_does(
+    world: World, tmp_path: Path
+) -> None:
+    with temporary_store_url("sqlite", tmp_path) as url:
+        gw = make_gateway(world, url, tmp_path)
+        app = create_app(gw)
+        with TestClient(app):
+            keys = issue_all(gw)
+        with TestClient(app) as client:
+            headers = {
+                **envelope_headers(OFFICIAL_A),
+                "Authorization": f"Bearer {keys['requester_a']}",
+            }
+            batch_id = client.post("/v1/batches", content=world.small_a, headers=headers).json()[
+                "batch_id"
+            ]
+            app.state.custos.worker.join()
+            done = client.get(f"/v1/batches/{batch_id}", headers=headers).json()
+        assert done["complete"] and done["answered_rows"] == 12
+        gw.store.close()

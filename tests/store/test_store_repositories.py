@@ -13,6 +13,8 @@ from custos.store import (
     Agency,
     BatchStage,
     DisclosureRecord,
+    HoldResolution,
+    HoldScope,
     Official,
     OutcomeRecord,
     ReviewItem,
@@ -282,11 +284,45 @@ def test_review_queue(batch_store: Store) -> None:
 
 def test_holds(batch_store: Store) -> None:
     with batch_store.write() as conn:
-        hold = place_hold(conn, "DHS-ICE", "safeguards review open", "custodian-1", now=T0)
-        assert hold.active and active_holds(conn, "DHS-ICE") == [hold]
-        lifted = lift_hold(conn, hold.id, "custodian-2", now=T0 + timedelta(hours=1))
+        hold = place_hold(
+            conn,
+            HoldScope.AGENCY,
+            "DHS-ICE",
+            reference="Order 25-cv-1",
+            rationale="safeguards review open",
+            placed_by="custodian-1",
+            now=T0,
+        )
+        assert hold.active and active_holds(conn) == [hold]
+        assert hold.covers(agency="DHS-ICE", statute="x", batch="b")
+        assert not hold.covers(agency="DOJ", statute="x", batch="b")
+        lifted = lift_hold(
+            conn,
+            hold.id,
+            resolution=HoldResolution.RELEASE,
+            rationale="review closed",
+            lifted_by="custodian-2",
+            now=T0 + timedelta(hours=1),
+        )
         assert not lifted.active and active_holds(conn) == []
+        assert lifted.resolution is HoldResolution.RELEASE
         with pytest.raises(StoreError, match="already lifted"):
-            lift_hold(conn, hold.id, "custodian-3")
-        with pytest.raises(StoreError, match="needs a reason"):
-            place_hold(conn, "DHS-ICE", "  ", "custodian-1")
+            lift_hold(
+                conn,
+                hold.id,
+                resolution=HoldResolution.DECLINE,
+                rationale="again",
+                lifted_by="custodian-3",
+            )
+        with pytest.raises(StoreError, match="needs a rationale"):
+            place_hold(
+                conn, HoldScope.AGENCY, "DHS-ICE", reference="x", rationale="  ", placed_by="c"
+            )
+        with pytest.raises(StoreError, match="names no target"):
+            place_hold(conn, HoldScope.ALL, "DHS-ICE", reference="x", rationale="y", placed_by="c")
+        with pytest.raises(StoreError, match="must name the statute"):
+            place_hold(conn, HoldScope.STATUTE, None, reference="x", rationale="y", placed_by="c")
+        everything = place_hold(
+            conn, HoldScope.ALL, None, reference="x", rationale="y", placed_by="c"
+        )
+        assert everything.covers(agency="any", statute="any", batch="any")

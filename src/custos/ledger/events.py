@@ -62,6 +62,8 @@ class EventType(StrEnum):
     REPORT_GENERATED = "report_generated"
     INCIDENT_OPENED = "incident_opened"
     INCIDENT_CLOSED = "incident_closed"
+    DISPOSAL_REQUESTED = "disposal_requested"
+    DISPOSAL_CONFIRMED = "disposal_confirmed"
     SIGNING_KEY_REGISTERED = "signing_key_registered"
     CHECKPOINT = "checkpoint"
 

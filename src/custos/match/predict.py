@@ -74,9 +74,10 @@ def link(
         f"""
         SELECT unique_id_l AS request_id, unique_id_r AS master_id, tin_r AS tin,
                match_weight, match_probability, match_key, {gamma}, {mw},
-               COLUMNS(lambda c: (ends_with(c, '_l') OR ends_with(c, '_r'))
-                                 AND c NOT IN ('unique_id_l', 'unique_id_r',
-                                               'source_dataset_l', 'source_dataset_r'))
+               COLUMNS(lambda c: ((ends_with(c, '_l') OR ends_with(c, '_r'))
+                                  AND c NOT IN ('unique_id_l', 'unique_id_r',
+                                                'source_dataset_l', 'source_dataset_r'))
+                                 OR starts_with(c, 'mw_tf_adj_'))
         FROM {scored.physical_name}
         WHERE match_weight >= {float(min_weight)} OR house_number_l = house_number_r
         ORDER BY request_id, match_weight DESC, master_id

@@ -29,7 +29,7 @@ from custos.pipeline import Gateway
 from custos.service import errors
 from custos.service.auth import RateLimiter
 from custos.service.deps import ServiceState
-from custos.service.routes import audit, batches, review
+from custos.service.routes import admin, audit, batches, holds, incidents, review
 from custos.service.settings import ServiceConfig
 from custos.service.worker import InProcessWorker
 
@@ -120,7 +120,15 @@ def create_app(
     app.state.custos = state
     errors.install(app)
     app.middleware("http")(_request_context)
-    for router in (batches.router, audit.router, review.router):
+    routers = (
+        batches.router,
+        audit.router,
+        review.router,
+        holds.router,
+        incidents.router,
+        admin.router,
+    )
+    for router in routers:
         app.include_router(router, responses=errors.ERROR_RESPONSES)
     return app
 

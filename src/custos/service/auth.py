@@ -230,3 +230,11 @@ class RateLimiter:
                 return 0.0
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / self.per_second
+
+    def wait(self, key: str) -> float:
+        """The seconds until `key` has a token again (0 if it has one), taking none."""
+        with self._lock:
+            now = self._clock()
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.per_second)
+            return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.per_second

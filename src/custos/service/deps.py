@@ -7,8 +7,6 @@ test checks each route's roles.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -31,41 +29,21 @@ from custos.service.settings import ServiceConfig
 from custos.service.worker import InProcessWorker
 
 
-class IdempotencyMemory:
-    """(agency, Idempotency-Key) → (batch id, sha256), the newest `capacity` only, in memory.
-
-    Losing an entry (restart, eviction) is harmless for the same file, which
-    maps to the same batch by its content anyway; only the conflict check for
-    a reused key with a different file is lost.
-    """
-
-    def __init__(self, capacity: int = 100_000) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[tuple[str, str], tuple[str, str]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str]) -> tuple[str, str] | None:
-        with self._lock:
-            return self._items.get(key)
-
-    def put(self, key: tuple[str, str], value: tuple[str, str]) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-
-
 @dataclass
 class ServiceState:
-    """The one gateway the process serves, its limiter, worker and idempotency memory."""
+    """The one gateway the process serves, its limiters (per key, per failing address), worker."""
 
     gateway: Gateway
     config: ServiceConfig
     limiter: RateLimiter
     dev: bool
     worker: InProcessWorker | None = None
-    idempotency: IdempotencyMemory = field(default_factory=lambda: IdempotencyMemory())
+    auth_failures: RateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.auth_failures = RateLimiter(
+            self.config.auth_failures_per_second, self.config.auth_failure_burst
+        )
 
 
 def get_state(request: Request) -> ServiceState:
@@ -90,7 +68,22 @@ async def _principal(
     state: StateDep,
     _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller, authenticated and within its rate limit; the header is read raw."""
+    """The caller, authenticated and within its rate limit; the header is read raw.
+
+    An address whose failed authentications have used up their budget is
+    answered 429 without its credential being looked at (so not a failed
+    authentication, and no ledger event) until the budget refills; every
+    authentication that does fail is a ledger event.
+    """
+    origin = client_origin(request)
+    blocked = state.auth_failures.wait(origin)
+    if blocked > 0:
+        raise ApiError(
+            429,
+            "too_many_failed_authentications",
+            f"too many failed authentications from this address; retry in {blocked:.1f} s",
+            {"Retry-After": str(max(1, round(blocked + 0.5)))},
+        )
     header = request.headers.get("authorization")
     try:
         principal = await run_in_threadpool(authenticate, state.gateway.store, header)
@@ -99,9 +92,10 @@ async def _principal(
             record_auth_failure,
             state.gateway.store,
             failure,
-            origin=client_origin(request),
+            origin=origin,
             path=request.url.path,
         )
+        state.auth_failures.allow(origin)
         raise ApiError(
             401,
             "unauthenticated",

@@ -118,15 +118,21 @@ class InProcessWorker:
     def __init__(self, gw: pipeline.Gateway) -> None:
         self._gw = gw
         self._queue: queue.Queue[str] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="custos-worker", daemon=True)
+        self._thread: threading.Thread | None = None
         self._lock: IO[bytes] | None = None
 
     def start(self, retry_after: float) -> None:
-        """Start, after queueing what a previous run left unfinished."""
+        """Start, after queueing what a previous run left unfinished.
+
+        A stopped worker may be started again (an app's lifespan can run more than once).
+        """
+        if self._thread is not None and self._thread.is_alive():
+            raise CustosError("the in-process worker is already running")
         self._lock = single_worker_lock(self._gw)
         with self._gw.store.read() as conn:
             for batch_id in pending_batches(conn, retry_after):
                 self._queue.put(batch_id)
+        self._thread = threading.Thread(target=self._run, name="custos-worker", daemon=True)
         self._thread.start()
 
     def submit(self, batch_id: str) -> None:
@@ -137,9 +143,10 @@ class InProcessWorker:
         self._queue.join()
 
     def stop(self) -> None:
-        self._queue.put(_STOP)
-        if self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(_STOP)
             self._thread.join()
+        self._thread = None
         if self._lock is not None:
             self._lock.close()
             self._lock = None

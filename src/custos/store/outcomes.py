@@ -36,6 +36,8 @@ class OutcomeRecord:
     match_probability: float | None = None
     margin: float | None = None
     ledger_seq: int | None = None
+    held_outcome: Outcome | None = None
+    """While `outcome` is `held`: the decision the hold interrupted, to resume on release."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,7 @@ def _outcome_row(record: OutcomeRecord) -> dict[str, object]:
         "model_version": record.model_version,
         "decided_at": record.decided_at,
         "ledger_seq": record.ledger_seq,
+        "held_outcome": record.held_outcome.value if record.held_outcome else None,
     }
 
 
@@ -120,6 +123,74 @@ def batch_outcomes(conn: Connection, batch_id: str) -> list[OutcomeRecord]:
         select(outcomes).where(outcomes.c.batch_id == batch_id).order_by(outcomes.c.id)
     ).all()
     return [_outcome(r) for r in rows]
+
+
+def held_outcomes(conn: Connection) -> list[OutcomeRecord]:
+    """Every request waiting on a hold, oldest first."""
+    rows = conn.execute(
+        select(outcomes).where(outcomes.c.outcome == Outcome.HELD.value).order_by(outcomes.c.id)
+    ).all()
+    return [_outcome(r) for r in rows]
+
+
+def change_outcome(
+    conn: Connection,
+    current: OutcomeRecord,
+    *,
+    outcome: Outcome,
+    reason_codes: tuple[ReasonCode, ...] = (),
+    held_outcome: Outcome | None = None,
+    tin: str | None = None,
+    now: datetime | None = None,
+) -> OutcomeRecord:
+    """Move one request from the outcome `current` holds to another, or refuse.
+
+    Only the moves a hold or a review makes are allowed, and only from the
+    outcome the caller read: if another officer or worker moved it first, the
+    compare-and-set finds no row and this refuses, so a request cannot be
+    released or disclosed twice. `tin` names the taxpayer an officer chose;
+    otherwise the recorded one stays.
+    """
+    allowed = {
+        (Outcome.DISCLOSED, Outcome.HELD),
+        (Outcome.NO_MATCH, Outcome.HELD),
+        (Outcome.AMBIGUOUS, Outcome.HELD),
+        (Outcome.HELD, Outcome.DISCLOSED),
+        (Outcome.HELD, Outcome.NO_MATCH),
+        (Outcome.HELD, Outcome.AMBIGUOUS),
+        (Outcome.HELD, Outcome.REJECTED),
+        (Outcome.AMBIGUOUS, Outcome.DISCLOSED),
+    }
+    if (current.outcome, outcome) not in allowed:
+        raise StoreError(
+            f"request {current.agency_id}/{current.request_id} cannot move from "
+            f"{current.outcome.value} to {outcome.value}"
+        )
+    if (outcome is Outcome.HELD) != (held_outcome is not None):
+        raise StoreError("a held outcome keeps the decision it interrupted, and only it does")
+    changed = conn.execute(
+        update(outcomes)
+        .where(
+            outcomes.c.agency_id == current.agency_id,
+            outcomes.c.request_id == current.request_id,
+            outcomes.c.outcome == current.outcome.value,
+        )
+        .values(
+            outcome=outcome.value,
+            reason_codes=[r.value for r in reason_codes],
+            held_outcome=held_outcome.value if held_outcome else None,
+            tin=tin or current.tin,
+            decided_at=now or utc_now(),
+        )
+    ).rowcount
+    if changed != 1:
+        raise StoreError(
+            f"request {current.agency_id}/{current.request_id} is no longer "
+            f"{current.outcome.value}; someone else moved it first"
+        )
+    moved = get_outcome(conn, current.agency_id, current.request_id)
+    assert moved is not None
+    return moved
 
 
 def _disclosure_row(record: DisclosureRecord) -> dict[str, object]:
@@ -234,6 +305,7 @@ def _outcome(row: Row[tuple[object, ...]]) -> OutcomeRecord:
         match_probability=m["match_probability"],
         margin=m["margin"],
         ledger_seq=m["ledger_seq"],
+        held_outcome=Outcome(m["held_outcome"]) if m["held_outcome"] else None,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Connection, Row, select, update
 
@@ -34,6 +35,8 @@ class ReviewItem:
     decided_by: str | None = None
     decision_tin: str | None = None
     note: str | None = None
+    evidence: tuple[dict[str, Any], ...] = ()
+    """Per candidate: the compared values and each comparison's match weight (match.evidence)."""
 
 
 def open_review(conn: Connection, item: ReviewItem) -> bool:
@@ -43,6 +46,7 @@ def open_review(conn: Connection, item: ReviewItem) -> bool:
         "agency_id": item.agency_id,
         "request_id": item.request_id,
         "candidates": list(item.candidates),
+        "evidence": list(item.evidence) or None,
         "status": ReviewStatus.OPEN.value,
         "opened_at": item.opened_at,
     }
@@ -74,9 +78,13 @@ def decide_review(
         )
     if status is not ReviewStatus.APPROVED and decision_tin is not None:
         raise StoreError("only an approval names a taxpayer")
-    conn.execute(
+    changed = conn.execute(
         update(review_items)
-        .where(review_items.c.agency_id == agency_id, review_items.c.request_id == request_id)
+        .where(
+            review_items.c.agency_id == agency_id,
+            review_items.c.request_id == request_id,
+            review_items.c.status == ReviewStatus.OPEN.value,
+        )
         .values(
             status=status.value,
             decided_at=now or utc_now(),
@@ -84,7 +92,9 @@ def decide_review(
             decision_tin=decision_tin,
             note=note,
         )
-    )
+    ).rowcount
+    if changed != 1:
+        raise StoreError(f"review of {agency_id}/{request_id} was decided by someone else first")
     decided = get_review(conn, agency_id, request_id)
     assert decided is not None
     return decided
@@ -121,4 +131,5 @@ def _item(row: Row[tuple[object, ...]]) -> ReviewItem:
         decided_by=m["decided_by"],
         decision_tin=m["decision_tin"],
         note=m["note"],
+        evidence=tuple(m["evidence"] or ()),
     )

@@ -49,6 +49,7 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 BATCH_STAGES = ("received", "gated", "matched", "decided", "disclosed", "complete")
 OUTCOMES = ("disclosed", "no_match", "ambiguous", "rejected", "held")
 REVIEW_STATUSES = ("open", "approved", "rejected", "expired")
+HOLD_SCOPES = ("agency", "statute", "batch", "all")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -161,6 +162,7 @@ outcomes = Table(
     Column("model_version", String(64), nullable=False),
     Column("decided_at", UTCDateTime, nullable=False),
     Column("ledger_seq", BigInteger, nullable=True),
+    Column("held_outcome", String(16), nullable=True),
     UniqueConstraint("agency_id", "request_id"),
     ForeignKeyConstraint(*_request_fk),
     CheckConstraint(_one_of("outcome", OUTCOMES), name="outcome"),
@@ -193,6 +195,7 @@ review_items = Table(
     Column("agency_id", String(64), nullable=False),
     Column("request_id", String(128), nullable=False),
     Column("candidates", JSON, nullable=False),
+    Column("evidence", JSON, nullable=True),
     Column("status", String(16), nullable=False),
     Column("opened_at", UTCDateTime, nullable=False),
     Column("decided_at", UTCDateTime, nullable=True),
@@ -208,12 +211,17 @@ holds = Table(
     "holds",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("agency_id", String(64), ForeignKey("agencies.id"), nullable=False),
-    Column("reason", Text, nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("target", String(200), nullable=True),
+    Column("reference", String(300), nullable=False),
+    Column("rationale", Text, nullable=False),
     Column("placed_by", String(200), nullable=False),
     Column("placed_at", UTCDateTime, nullable=False),
     Column("lifted_by", String(200), nullable=True),
     Column("lifted_at", UTCDateTime, nullable=True),
+    Column("resolution", String(16), nullable=True),
+    Column("lift_rationale", Text, nullable=True),
+    CheckConstraint(_one_of("scope", HOLD_SCOPES), name="scope"),
 )
 
 api_keys = Table(
@@ -270,3 +278,62 @@ signing_keys = Table(
 )
 
 APPEND_ONLY_TABLES = ("ledger_events", "checkpoints")
+
+
+# --- Incidents and recall (issue #5, part 6) -------------------------------------------
+# An incident marks disclosures wrongful; each disclosure belongs to at most one incident
+# (the unique key on incident_items), so a recall never counts a disclosure twice.
+# incident_recipients tracks, per recipient agency, the confirmation that it destroyed
+# what its disposal list names. The stored report is the one the ledger event hashes.
+
+INCIDENT_STATUSES = ("open", "closed")
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("opened_by", String(200), nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("discovered_at", UTCDateTime, nullable=False),
+    Column("how_discovered", Text, nullable=False),
+    Column("selector", JSON, nullable=False),
+    Column("pack_version", String(64), nullable=True),
+    Column("report", JSON, nullable=False),
+    Column("report_sha256", String(64), nullable=False),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("ledger_seq", BigInteger, nullable=True),
+    CheckConstraint(_one_of("status", INCIDENT_STATUSES), name="status"),
+)
+
+incident_items = Table(
+    "incident_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id"), nullable=False),
+    Column("agency_id", String(64), nullable=False),
+    Column("request_id", String(128), nullable=False),
+    Column("failed_rules", JSON, nullable=False),
+    Column("marked_at", UTCDateTime, nullable=False),
+    Column("ledger_seq", BigInteger, nullable=True),
+    UniqueConstraint("agency_id", "request_id"),
+    ForeignKeyConstraint(
+        ("agency_id", "request_id"), ("disclosures.agency_id", "disclosures.request_id")
+    ),
+    Index(None, "incident_id"),
+)
+
+incident_recipients = Table(
+    "incident_recipients",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id"), nullable=False),
+    Column("agency_id", String(64), ForeignKey("agencies.id"), nullable=False),
+    Column("request_count", Integer, nullable=False),
+    Column("confirmed_at", UTCDateTime, nullable=True),
+    Column("confirmed_by", String(200), nullable=True),
+    Column("reference", String(200), nullable=True),
+    Column("ledger_seq", BigInteger, nullable=True),
+    Column("confirmation_seq", BigInteger, nullable=True),
+    UniqueConstraint("incident_id", "agency_id"),
+)

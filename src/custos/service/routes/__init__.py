@@ -1,1 +1,2 @@
-"""The /v1 routes, one module per audience: requesters' batches, auditors' ledger and reports."""
+"""The /v1 routes, one module per audience: requesters' batches, officers' review and holds,
+auditors' ledger and reports, administrators' keys, roster and pack."""

@@ -94,11 +94,14 @@ def accounting(tin: str, request: Request, state: StateDep, principal: Auditor) 
     summary="The (p)(3)(C) annual report per agency",
 )
 def annual(
-    year: Annotated[int, Path(ge=1900, le=9999)],
+    year: Annotated[int, Path(ge=1900, le=9998)],
     request: Request,
     state: StateDep,
     principal: Auditor,
 ) -> Response:
-    report = annual_report(state.gateway.store, year)
+    try:
+        report = annual_report(state.gateway.store, year)
+    except StoreError as exc:
+        raise ApiError(422, "invalid_year", str(exc)) from None
     _record(state, principal, request, EventType.REPORT_GENERATED, f"report:annual/{year}")
     return _json(render_annual_json(report))

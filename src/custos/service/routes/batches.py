@@ -27,6 +27,7 @@ from custos.intake import Format, read_batch_bytes
 from custos.outputs import RESPONSE_COLUMNS, response_row
 from custos.service.deps import Requester, ServiceState, StateDep, actor_of
 from custos.service.errors import ApiError, not_found
+from custos.service.idempotency import bind
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
@@ -98,6 +99,14 @@ def _upload_dir(state: ServiceState, batch_id: str) -> Path:
     status_code=202,
     response_model=BatchAccepted,
     summary="Submit a batch of requests (CSV, JSON Lines or Parquet body)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES
+            },
+        }
+    },
 )
 async def submit_batch(
     request: Request,
@@ -135,16 +144,6 @@ async def submit_batch(
     if not data:
         raise ApiError(422, "empty_batch", "the request body is empty; send the batch file")
     sha = hashlib.sha256(data).hexdigest()
-    if idempotency_key:
-        remembered = state.idempotency.get((agency, idempotency_key))
-        if remembered is not None:
-            if remembered[1] != sha:
-                raise ApiError(
-                    409,
-                    "idempotency_conflict",
-                    "this Idempotency-Key was used with a different batch file",
-                )
-            return await run_in_threadpool(_accepted, state, remembered[0])
     actor = actor_of(principal, request)
     batch_id = await run_in_threadpool(
         _receive,
@@ -155,9 +154,8 @@ async def submit_batch(
         sha,
         actor,
         {"certifying_official": official, "mou": mou},
+        idempotency_key,
     )
-    if idempotency_key:
-        state.idempotency.put((agency, idempotency_key), (batch_id, sha))
     if state.worker is not None:
         state.worker.submit(batch_id)
     return await run_in_threadpool(_accepted, state, batch_id)
@@ -182,7 +180,9 @@ def _receive(
     sha: str,
     actor: pipeline.Actor,
     envelope: dict[str, str],
+    idempotency_key: str | None,
 ) -> str:
+    """Read, bind the Idempotency-Key, receive: a file that cannot be read binds no key."""
     try:
         batch = read_batch_bytes(
             data,
@@ -193,6 +193,10 @@ def _receive(
         )
     except BatchFileError as exc:
         raise ApiError(422, "unreadable_batch", str(exc)) from None
+    if idempotency_key and bind(state.gateway.work, agency, idempotency_key, sha) != sha:
+        raise ApiError(
+            409, "idempotency_conflict", "this Idempotency-Key was used with a different batch file"
+        )
     gw = replace(state.gateway, actor=actor)
     batch_id = pipeline.receive(gw, batch, agency=agency, source_sha256=sha)
     folder = _upload_dir(state, batch_id)
