@@ -30,6 +30,12 @@ demo: install
 	CUSTOS_HOME=$(DEMO)/home $(BIN)/custos model train --world $(DEMO)/world
 	CUSTOS_HOME=$(DEMO)/home $(BIN)/custos run --world $(DEMO)/world --out $(DEMO)/run --report $(DEMO)/run/report.html
 	CUSTOS_HOME=$(DEMO)/home $(BIN)/custos ledger verify
+	CUSTOS_HOME=$(DEMO)/home $(BIN)/custos keys issue --role officer > $(DEMO)/officer.key
+	@echo
+	@echo "The review desk on the demo world: start the server,"
+	@echo "    CUSTOS_HOME=$(DEMO)/home $(BIN)/custos serve --world $(DEMO)/world"
+	@echo "then open http://127.0.0.1:8000/ui/ and sign in with the demo officer key:"
+	@echo "    $$(cat $(DEMO)/officer.key)"
 
 lint: install-test
 	$(BIN)/ruff check src tests benchmarks

@@ -26,7 +26,7 @@ from custos.config import Settings
 from custos.errors import CustosError
 from custos.ledger import generate_signing_key, save_signing_key
 from custos.pipeline import Gateway
-from custos.service import errors
+from custos.service import errors, web
 from custos.service.auth import RateLimiter
 from custos.service.deps import ServiceState
 from custos.service.routes import admin, audit, batches, holds, incidents, review
@@ -130,6 +130,7 @@ def create_app(
     )
     for router in routers:
         app.include_router(router, responses=errors.ERROR_RESPONSES)
+    web.install(app)
     return app
 
 
