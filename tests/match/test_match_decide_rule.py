@@ -15,6 +15,7 @@ from custos.match.decide import (
     Thresholds,
     could_also_be,
     decide_request,
+    ruled_out,
 )
 from custos.model import Outcome
 
@@ -206,7 +207,9 @@ candidate = st.builds(
     tin_evidence=st.sampled_from(list(Agreement)),
     suffix_conflict=st.booleans(),
     blocked=st.booleans(),
-    name_level=st.sampled_from(["exact", "nickname", "close", "initial", "none"]),
+    name_level=st.sampled_from(
+        ["exact", "nickname", "close", "typo", "truncated", "initial", "swapped", "none"]
+    ),
     given_is_a_known_name=st.booleans(),
     by_second_name=st.booleans(),
     name_compatible=st.booleans(),
@@ -229,17 +232,21 @@ def test_a_disclosure_always_has_all_the_evidence(cands: list[Candidate]) -> Non
         assert chosen.address_agrees and chosen.name_agrees and not chosen.blocked
         assert chosen.dob in {Agreement.AGREES, Agreement.ABSENT} and not chosen.suffix_conflict
         assert not chosen.by_second_name
+        corroborated = Agreement.AGREES in (chosen.dob, chosen.tin_evidence)
         assert not (
-            chosen.name_level == "close"
-            and chosen.given_is_a_known_name
-            and Agreement.AGREES not in (chosen.dob, chosen.tin_evidence)
+            chosen.name_level == "close" and chosen.given_is_a_known_name and not corroborated
+        )
+        assert not (chosen.name_level == "typo" and chosen.given_is_a_known_name)
+        assert not (
+            chosen.name_level == "truncated" and (chosen.given_is_a_known_name or not corroborated)
         )
         assert chosen.match_probability >= thresholds.disclose_probability
         assert all(
-            chosen.match_weight - c.match_weight >= thresholds.margin_any
+            chosen.match_weight - c.match_weight >= thresholds.margin_any or ruled_out(c)
             for c in cands
             if c is not chosen
         )
+        assert all(ruled_out(c) for c in cands if c.match_weight > chosen.match_weight)
         assert all(
             chosen.match_weight - c.match_weight >= thresholds.margin
             for c in cands
@@ -251,3 +258,66 @@ def test_a_disclosure_always_has_all_the_evidence(cands: list[Candidate]) -> Non
     if out.outcome is Outcome.AMBIGUOUS:
         assert out.candidates and not any(c.blocked for c in cands if c.tin in out.candidates)
     assert out.outcome in {Outcome.DISCLOSED, Outcome.NO_MATCH, Outcome.AMBIGUOUS}
+
+
+# --- rules added for recall (issue #3) -------------------------------------------------------
+
+
+def test_a_typo_on_a_short_name_that_is_someone_elses_name_is_never_released() -> None:
+    # JOAN for JOHN: one edit, but JOAN is a name in the file — even a DOB does not settle it.
+    typo = replace(STRONG, name_level="typo", given_is_a_known_name=True)
+    out = decide_request("q", [typo])
+    assert (out.outcome, out.evidence.reasons) == (
+        Outcome.AMBIGUOUS,
+        (Reason.GIVEN_NAME_ONLY_CLOSE,),
+    )
+    agreed = replace(typo, dob=Agreement.AGREES, tin_evidence=Agreement.AGREES)
+    assert decide_request("q", [agreed]).outcome is Outcome.AMBIGUOUS
+    # LUIX for LUIS: no one is called LUIX.
+    assert decide_request("q", [replace(typo, given_is_a_known_name=False)]).outcome is (
+        Outcome.DISCLOSED
+    )
+
+
+def test_a_truncated_given_name_needs_corroboration_and_an_unknown_short_form() -> None:
+    cut = replace(STRONG, name_level="truncated")
+    out = decide_request("q", [cut])
+    assert (out.outcome, out.evidence.reasons) == (
+        Outcome.AMBIGUOUS,
+        (Reason.GIVEN_NAME_TRUNCATED,),
+    )
+    assert decide_request("q", [replace(cut, dob=Agreement.AGREES)]).outcome is Outcome.DISCLOSED
+    assert decide_request("q", [replace(cut, tin_evidence=Agreement.AGREES)]).outcome is (
+        Outcome.DISCLOSED
+    )
+    # JOSE for JOSEFINA with her DOB: JOSE is a name (her twin brother's, maybe).
+    known = replace(cut, dob=Agreement.AGREES, given_is_a_known_name=True)
+    assert decide_request("q", [known]).outcome is Outcome.AMBIGUOUS
+
+
+def test_a_higher_scoring_taxpayer_the_request_rules_out_is_looked_past() -> None:
+    # HELEN RAMOS-RUIZ outscores TERESA RAMOS on a request for TERESA RAMOS RUIZ
+    # (two surname tokens against one), but HELEN is not TERESA.
+    helen = replace(
+        STRONG, tin="200000002", name_agrees=False, name_compatible=False, match_weight=40.0
+    )
+    out = decide_request("q", [helen, STRONG])
+    assert (out.outcome, out.tin) == (Outcome.DISCLOSED, "100000001")
+    assert out.evidence.runner_up == helen and out.margin == pytest.approx(-10.0)
+    for contradiction in (
+        {"dob": Agreement.CONFLICTS, "name_compatible": True},
+        {"suffix_conflict": True, "name_compatible": True},
+        {"address_agrees": False, "name_compatible": True},
+    ):
+        other = replace(helen, **contradiction)  # type: ignore[arg-type]
+        assert decide_request("q", [other, STRONG]).outcome is Outcome.DISCLOSED
+
+
+def test_a_higher_scoring_taxpayer_nothing_rules_out_still_stops_disclosure() -> None:
+    # Compatible (a middle name on one record only, a sound-alike): could be the person.
+    rival = replace(STRONG, tin="200000002", name_agrees=False, match_weight=40.0)
+    out = decide_request("q", [rival, STRONG])
+    assert (out.outcome, out.tin) == (Outcome.NO_MATCH, "")
+    assert out.evidence.best == rival
+    blocked_rival = replace(rival, name_agrees=True, blocked=True)
+    assert decide_request("q", [blocked_rival, STRONG]).outcome is Outcome.NO_MATCH

@@ -18,8 +18,10 @@ a request is disclosed only when
 
 A rival is ruled out only by a contradiction, read generously (see
 `could_also_be`): accepting the best is strict, ruling others out is not. A
-TIN agreement only adds weight and can rule a rival out; without the
-address and the name nothing is released.
+taxpayer the request contradicts outright (`ruled_out`) is looked past even
+when the model ranks them first: the best is the first taxpayer that could
+be the person. A TIN agreement only adds weight and can rule a rival out;
+without the address and the name nothing is released.
 
 Some matches go to an officer even when nothing contradicts them: a DOB one
 digit or a transposition away from the record; a name that agrees only
@@ -27,7 +29,10 @@ through the record's second given name (except for María, José and the
 like); and a given name only *close* in spelling to the record's that is
 itself some taxpayer's name (CHRISTIAN for CHRISTINE: more likely a
 housemate who is not in the file than a typo; JAMDS for JAMES is a typo),
-unless the DOB or the TIN agrees. Anything else is `no_match`, or
+unless the DOB or the TIN agrees; a one-slip `typo` on a short name that is
+itself some taxpayer's name (JOAN for JOHN), whatever the DOB or TIN; and a
+`truncated` given name (LEO for LEONARDO) unless the DOB or TIN agrees and
+the short form is no taxpayer's name (a truncation hides the sex: DANI). Anything else is `no_match`, or
 `ambiguous` — for an officer, never for release — when the best candidate
 passes stage 1 but cannot be told apart from another taxpayer, or its
 probability sits between the review and the disclose thresholds.
@@ -35,6 +40,7 @@ probability sits between the review and the disclose thresholds.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -42,11 +48,18 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from custos.match import predicates as p
 from custos.match.prepare import check_std
 from custos.model import Decision, Outcome
-from custos.standardize.names import StdName, name_agreement, surname_overlap
+from custos.standardize.names import (
+    StdName,
+    name_agreement,
+    standardize_name,
+    surname_overlap,
+    surname_slip,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +110,7 @@ class Reason(StrEnum):
     GREY_ZONE = "grey_zone"
     DOB_ONLY_CLOSE = "dob_only_close"
     GIVEN_NAME_ONLY_CLOSE = "given_name_only_close"
+    GIVEN_NAME_TRUNCATED = "given_name_truncated"
     SECOND_GIVEN_NAME_ONLY = "second_given_name_only"
 
 
@@ -198,17 +212,41 @@ def could_also_be(rival: Candidate, best: Candidate) -> bool:
     return not (best.tin_evidence is Agreement.AGREES and rival.tin_evidence is Agreement.CONFLICTS)
 
 
+def ruled_out(candidate: Candidate) -> bool:
+    """Whether the request itself contradicts this taxpayer: the address is not in their
+    history, the name is not even `name_compatible`, or the DOB or suffix conflicts.
+
+    Such a taxpayer cannot be the person however high the model scores them
+    (HELEN RAMOS-RUIZ for a request naming TERESA RAMOS RUIZ: two surname
+    tokens in common outweigh a given name that differs), so the decision
+    looks past them to the best taxpayer that could be.
+    """
+    return (
+        not candidate.address_agrees
+        or not candidate.name_compatible
+        or candidate.dob is Agreement.CONFLICTS
+        or candidate.suffix_conflict
+    )
+
+
 def decide_request(
     request_id: str, candidates: Sequence[Candidate], thresholds: Thresholds = Thresholds()
 ) -> MatchDecision:
-    """Apply the rule to one request's candidates (any order; ranked here by weight, then TIN)."""
+    """Apply the rule to one request's candidates (any order; ranked here by weight, then TIN).
+
+    The best candidate is the highest-ranked one the request does not rule out
+    (`ruled_out`); taxpayers ranked above it are ruled out and never contend.
+    `margin` is then the best's weight minus the next-ranked other taxpayer's,
+    and may be negative when a ruled-out taxpayer scored higher.
+    """
     ranked = sorted(candidates, key=lambda c: (-c.match_weight, c.tin))
     if not ranked:
         return MatchDecision(
             request_id, Outcome.NO_MATCH, evidence=MatchEvidence(reasons=(Reason.NO_CANDIDATE,))
         )
-    best = ranked[0]
-    runner_up = ranked[1] if len(ranked) > 1 else None
+    best = next((c for c in ranked if not ruled_out(c)), ranked[0])
+    others = [c for c in ranked if c is not best]
+    runner_up = others[0] if others else None
     margin = best.match_weight - runner_up.match_weight if runner_up else None
 
     def result(
@@ -229,9 +267,10 @@ def decide_request(
     failed = best.failed_checks()
     if failed:
         return result(Outcome.NO_MATCH, *failed)
+    below = ranked[ranked.index(best) + 1 :]
     contenders = [best] + [
         c
-        for c in ranked[1:]
+        for c in below
         if best.match_weight - c.match_weight < thresholds.margin_any
         or (best.match_weight - c.match_weight < thresholds.margin and could_also_be(c, best))
     ]
@@ -247,12 +286,13 @@ def decide_request(
         return result(Outcome.AMBIGUOUS, Reason.DOB_ONLY_CLOSE, among=[best.tin])
     if best.by_second_name:
         return result(Outcome.AMBIGUOUS, Reason.SECOND_GIVEN_NAME_ONLY, among=[best.tin])
-    if (
-        best.name_level == "close"
-        and best.given_is_a_known_name
-        and Agreement.AGREES not in (best.dob, best.tin_evidence)
+    corroborated = Agreement.AGREES in (best.dob, best.tin_evidence)
+    if (best.name_level == "close" and best.given_is_a_known_name and not corroborated) or (
+        best.name_level == "typo" and best.given_is_a_known_name
     ):
         return result(Outcome.AMBIGUOUS, Reason.GIVEN_NAME_ONLY_CLOSE, among=[best.tin])
+    if best.name_level == "truncated" and (best.given_is_a_known_name or not corroborated):
+        return result(Outcome.AMBIGUOUS, Reason.GIVEN_NAME_TRUNCATED, among=[best.tin])
     return result(Outcome.DISCLOSED, tin=best.tin)
 
 
@@ -280,7 +320,6 @@ def candidates_table(pairs: pa.Table, requests_std: pa.Table, master_std: pa.Tab
                    max(match_probability) AS match_probability
             FROM pairs GROUP BY request_id, tin
         ),
-        known_given AS (SELECT DISTINCT given_std FROM m WHERE given_std IS NOT NULL),
         history AS (
             SELECT c.request_id, c.tin,
                    min(m.unique_id) FILTER (WHERE {p.address_agrees("q", "m")}) AS agreeing_address
@@ -301,8 +340,7 @@ def candidates_table(pairs: pa.Table, requests_std: pa.Table, master_std: pa.Tab
                     WHEN q.tin = m.tin THEN 'agrees' ELSE 'conflicts' END AS tin_evidence,
                q.suffix_std IS NOT NULL AND q.suffix_std IS DISTINCT FROM m.suffix_std
                    AS suffix_conflict,
-               coalesce(m.disclosure_block, false) AS blocked,
-               q.given_std IN (SELECT given_std FROM known_given) AS given_is_a_known_name
+               coalesce(m.disclosure_block, false) AS blocked
         FROM per_taxpayer c
         JOIN history h USING (request_id, tin)
         JOIN q ON q.unique_id = c.request_id
@@ -310,7 +348,11 @@ def candidates_table(pairs: pa.Table, requests_std: pa.Table, master_std: pa.Tab
         ORDER BY c.request_id, c.match_weight DESC, c.tin
         """
     ).to_arrow_table()
-    checks = _name_checks(table)
+    checks = _name_checks(table, _surname_tokens_of(master_std))
+    known_given = frozenset(pc.unique(master_std.column("given_std")).to_pylist())
+    table = table.append_column(
+        "given_is_a_known_name", pa.array([c.written_given in known_given for c in checks])
+    )
     table = table.drop_columns([f"{side}_{c}" for side in ("q", "m") for c in NAME_FIELDS])
     table = table.append_column("name_level", pa.array([c.level for c in checks], pa.string()))
     table = table.append_column("name_agrees", pa.array([c.agrees for c in checks], pa.bool_()))
@@ -323,7 +365,9 @@ def candidates_table(pairs: pa.Table, requests_std: pa.Table, master_std: pa.Tab
 
 
 NAME_FIELDS: tuple[str, ...] = tuple(StdName.__dataclass_fields__)
-AGREEING_GIVEN_LEVELS = frozenset({"exact", "nickname", "initial", "close"})
+AGREEING_GIVEN_LEVELS = frozenset({"exact", "nickname", "initial", "close", "typo", "truncated"})
+CLEAN_GIVEN_LEVELS = frozenset({"exact", "nickname"})
+"""Given-name levels with no slip in them: only with one of these may the surname carry one."""
 
 
 def _name_select() -> str:
@@ -359,15 +403,27 @@ class NameChecks:
     agrees: bool
     by_second_name: bool
     compatible: bool
+    written_given: str = ""
+    """The request's given name as the check read it (its surname, when the fields were swapped)."""
 
 
-def _name_checks(table: pa.Table) -> list[NameChecks]:
+def _surname_tokens_of(master_std: pa.Table) -> frozenset[str]:
+    """Every surname token in the master file: a slip that spells one of them may be that
+    other family, so it never counts as a slip."""
+    tokens = pc.unique(pc.list_flatten(master_std.column("surname_tokens"))).to_pylist()
+    return frozenset(t for t in tokens if t)
+
+
+def _name_checks(table: pa.Table, known_surnames: frozenset[str]) -> list[NameChecks]:
     """The decision's name checks per candidate.
 
     `agrees` (strict, for the candidate to be disclosed): the given names
     agree by `custos.standardize.names.name_agreement` (exact, nickname,
-    initial or close) and the surnames share a token (`surname_overlap`, or
-    a surname pushed into the other's middle-name field), or the two are
+    initial, close, typo or truncated) and the surnames share a token
+    (`surname_overlap`, or a surname pushed into the other's middle-name
+    field) — or, when the given name agrees exactly or by nickname, a
+    request surname token that is in no one's surname is one slip from the
+    record's (`surname_slip`: WOKD/WOOD, not WANG/WONG) — or the two are
     swapped. `by_second_name`: the agreement rests on the record's (or the
     request's) second given name only. `compatible` (lenient, for a rival
     to be ruled *out* it must fail this): see `_compatible`.
@@ -385,17 +441,49 @@ def _name_checks(table: pa.Table) -> list[NameChecks]:
         m = masters.get(row["master_id"]) or masters.setdefault(
             row["master_id"], _std_name(row, "m")
         )
-        level = name_agreement(q, m)
-        surnames = surname_overlap(q, m) or _surname_in_middle(q, m)
-        agrees = level == "swapped" or (level in AGREEING_GIVEN_LEVELS and surnames)
+        written = q
+        level, agrees = _strict_agreement(q, m, known_surnames)
+        if not agrees:
+            crosswise = _fields_swapped(q)
+            level_x, agrees_x = _strict_agreement(crosswise, m, known_surnames)
+            if agrees_x and level_x in SWAPPED_GIVEN_LEVELS:
+                written, level, agrees = crosswise, level_x, True
         by_second = (
             level == "nickname"
-            and not set(q.given_canon_set) & set(m.given_canon_set)
-            and q.given_std not in GOES_BY_SECOND_NAME
+            and not set(written.given_canon_set) & set(m.given_canon_set)
+            and written.given_std not in GOES_BY_SECOND_NAME
             and m.given_std not in GOES_BY_SECOND_NAME
         )
-        out.append(NameChecks(level, agrees, by_second, agrees or _compatible(q, m)))
+        compatible = agrees or _compatible(q, m)
+        out.append(NameChecks(level, agrees, by_second, compatible, written.given_std))
     return out
+
+
+SWAPPED_GIVEN_LEVELS = frozenset({"exact", "nickname", "initial", "close"})
+"""Given-name levels accepted when the request's name fields are read the other way round:
+no typo or truncation on top of the swap."""
+
+
+def _strict_agreement(q: StdName, m: StdName, known_surnames: frozenset[str]) -> tuple[str, bool]:
+    level = name_agreement(q, m)
+    surnames = (
+        surname_overlap(q, m)
+        or _surname_in_middle(q, m)
+        or (level in CLEAN_GIVEN_LEVELS and surname_slip(q, m, known_surnames))
+    )
+    return level, level == "swapped" or (level in AGREEING_GIVEN_LEVELS and surnames)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fields_swapped(q: StdName) -> StdName:
+    """The request with first and last name read the other way round (IYER SURRSH,
+    OCAMPO V. J, RIVERA D. ROLY): its surname becomes the given name, its given
+    names the surname, and middle initials stay middle initials."""
+    initials = [t for t in q.given_tokens[1:] if len(t) == 1]
+    names = [t for t in q.given_tokens if len(t) > 1]
+    return standardize_name(
+        " ".join(q.surname_tokens), " ".join(initials), " ".join(names), q.suffix_std
+    )
 
 
 def _compatible(q: StdName, m: StdName) -> bool:
@@ -419,7 +507,7 @@ def _gendered(x: str, y: str) -> bool:
     """Masculine/feminine pairs (DANIEL/DANIELA, MARIO/MARIA): different people, often
     siblings or a couple at one address, however alike they look."""
     short, long_ = sorted((x, y), key=len)
-    if long_ == short + "A":
+    if long_ == short + "A" and not short.endswith("A"):
         return True
     return len(x) == len(y) and x[:-1] == y[:-1] and {x[-1], y[-1]} in ({"A", "O"}, {"A", "E"})
 
@@ -445,7 +533,7 @@ def _given_compatible(q: StdName, m: StdName) -> bool:
 def _surname_compatible(q: StdName, m: StdName) -> bool:
     if not q.surname_tokens or not m.surname_tokens:
         return True
-    if surname_overlap(q, m) or _surname_in_middle(q, m):
+    if surname_overlap(q, m) or _surname_in_middle(q, m) or surname_slip(q, m, frozenset()):
         return True
     if set(q.surname_dm) & set(m.surname_dm):
         return True

@@ -55,10 +55,10 @@ def given_initial(a: str, b: str) -> str:
 
 def given_gendered(a: str, b: str) -> str:
     """Spanish masculine/feminine pairs (MARIO/MARIA, JUAN/JUANA): close in spelling,
-    but different people, often a couple at one address."""
+    but different people, often a couple at one address. A doubled final A (IRMAA) is a typo."""
     x, y = col("given_std", a), col("given_std", b)
     return (
-        f"({x} = {y} || 'A' OR {y} = {x} || 'A' OR "
+        f"(({x} = {y} || 'A' AND right({y}, 1) <> 'A') OR ({y} = {x} || 'A' AND right({x}, 1) <> 'A') OR "
         f"(length({x}) = length({y}) AND left({x}, -1) = left({y}, -1) "
         f"AND list_sort([right({x}, 1), right({y}, 1)]) IN (['A', 'O'], ['A', 'E'])))"
     )

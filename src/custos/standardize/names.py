@@ -7,7 +7,9 @@ differences that carry no information and keep the ones that do:
 - **Fold**: Unicode to ASCII upper case (José → JOSE, Muñoz → MUNOZ, Nguyễn →
   NGUYEN, ß → SS, Đ → D); apostrophes vanish (O'Brien → OBRIEN); every other
   non-letter, hyphens and periods included, separates tokens. Scripts with no
-  Latin decomposition (Cyrillic, Han …) fold to nothing.
+  Latin decomposition (Cyrillic, Han …) fold to nothing. Inside a word with
+  letters, a digit a scanner reads for a letter becomes it (ZHA0 → ZHAO,
+  SETH1 → SETHI); other digits are dropped.
 - **Surnames** become a token list: hyphens split (Hernández-López → HERNANDEZ
   LOPEZ), particles go (de la Cruz y Pérez → CRUZ PEREZ), unless the surname is
   nothing but particles (a Vietnamese "La", a lone "De": kept). A detached O, D
@@ -19,9 +21,12 @@ differences that carry no information and keep the ones that do:
 - **Given names**: first and middle merge into `given_tokens` (so "MARIA
   GUADALUPE" in the first field and MARIA + GUADALUPE in two fields agree);
   leading titles (MR, DR …) and Spanish connectors (MARIA DE LOS ANGELES →
-  MARIA ANGELES) go. An initial is a one-letter token ("J." → J).
+  MARIA ANGELES) go — a one-letter connector (Y, E) only between two names,
+  since first or last it is an initial (E. A. JUAREZ). An initial is a
+  one-letter token ("J." → J).
 - **Nicknames**: see `custos.standardize.nicknames`; `given_canon_set` is what
-  to test for overlap, `given_canon` one deterministic member of it.
+  to test for overlap, `given_canon` one deterministic member of it. It also
+  holds the first two given names run together (XIAO MING → XIAOMING).
 - **Phonetics**: Double Metaphone primary codes; a token without one (H, W)
   adds nothing to `surname_dm`, so an empty code never counts as agreement.
 
@@ -39,7 +44,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jellyfish
 import numpy as np
@@ -125,6 +130,8 @@ NAME_AGREEMENT_LEVELS: tuple[str, ...] = (
     "nickname",
     "initial",
     "close",
+    "typo",
+    "truncated",
     "swapped",
     "none",
 )
@@ -159,6 +166,8 @@ _SPECIAL_LETTERS = {
 _FOLD_TABLE = str.maketrans({**dict.fromkeys(_APOSTROPHES, ""), **_SPECIAL_LETTERS})
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
 _DIGITS = re.compile(r"[0-9]+")
+_OCR_DIGITS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B"})
+"""Digits a scanner reads for letters (ZHA0, SETH1, 5MITH); only inside a word with letters."""
 _CACHE_SIZE = 1 << 20
 
 
@@ -199,6 +208,8 @@ def _field_tokens(field: str) -> tuple[str, ...]:
     out = []
     for token in fold(field).split():
         if token not in GENERATIONAL_SUFFIXES:
+            if not token.isdigit():
+                token = token.translate(_OCR_DIGITS)
             token = _DIGITS.sub("", token)
         if token:
             out.append(token)
@@ -211,6 +222,19 @@ def _tokens(field: str) -> list[str]:
 
 def _drop_particles(tokens: list[str], particles: frozenset[str]) -> list[str]:
     kept = [t for t in tokens if t not in particles]
+    return kept or tokens
+
+
+def _drop_given_particles(tokens: list[str]) -> list[str]:
+    """Connectors out of given names (MARIA DEL CARMEN → MARIA CARMEN); a one-letter
+    connector (Y, E) only between two names: first or last it is an initial (E. A. JUAREZ,
+    CARLOS E. LOPEZ)."""
+    last = len(tokens) - 1
+    kept = [
+        t
+        for i, t in enumerate(tokens)
+        if t not in GIVEN_PARTICLES or (len(t) == 1 and i in (0, last))
+    ]
     return kept or tokens
 
 
@@ -263,7 +287,7 @@ class _Surname:
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _given(first: str, middle: str) -> _Given:
     head, suffix_in_first = _strip_suffixes(_tokens(first))
-    tokens = _drop_particles(head + _tokens(middle), GIVEN_PARTICLES)
+    tokens = _drop_given_particles(head + _tokens(middle))
     while len(tokens) > 1 and tokens[0] in TITLES:
         tokens = tokens[1:]
     tokens, suffix_at_end = _strip_suffixes(tokens)
@@ -272,6 +296,8 @@ def _given(first: str, middle: str) -> _Given:
     compound = " ".join(tokens[:2])
     if compound in nicknames.compound_canonicals():
         canon_set.add(compound)
+    if len(tokens) > 1 and len(tokens[0]) > 1 and len(tokens[1]) > 1:
+        canon_set.add(tokens[0] + tokens[1])
     return _Given(
         tokens=tuple(tokens),
         glued_suffix=suffix_at_end or suffix_in_first,
@@ -535,9 +561,10 @@ def _gendered_pair(x: str, y: str) -> bool:
 
     They are one edit apart and Jaro-Winkler-close, but name different people
     (often a couple or siblings at one address), so they are never `close`.
+    A doubled final A (YOLANDAA, IRMAA) is a typo, not a feminine form.
     """
     short, long_ = sorted((x, y), key=len)
-    if long_ == short + "A":
+    if long_ == short + "A" and not short.endswith("A"):
         return True
     return len(x) == len(y) and x[:-1] == y[:-1] and {x[-1], y[-1]} in ({"A", "O"}, {"A", "E"})
 
@@ -566,6 +593,78 @@ def _same_given(x: str, y: str) -> bool:
     return _close(x, y)
 
 
+OCR_CONFUSIONS: tuple[tuple[str, str], ...] = (
+    ("RN", "M"),
+    ("CL", "D"),
+    ("VV", "W"),
+    ("LI", "H"),
+    ("RI", "N"),
+)
+"""Letter groups a scanner reads for one letter (and the reverse); one-letter confusions
+(E/C, I/L) are ordinary one-letter edits."""
+
+TYPO_MIN_LENGTH = 3
+"""Shortest name (or surname token) for which one slip may still be a `typo`."""
+TRUNCATION_MIN_LENGTH = 3
+"""Shortest form that may be a truncation of a longer given name (LEO, ALE, NETO)."""
+
+
+def _ocr_slip(x: str, y: str) -> bool:
+    """One letter group read as another (JOHRISON/JOHNSON via RI/N, SIUHNG/SIULING via H/LI)."""
+    for one, other in ((x, y), (y, x)):
+        for group, letter in OCR_CONFUSIONS:
+            if len(one) - len(other) != len(group) - len(letter):
+                continue
+            start = one.find(group, 1)
+            while start >= 1:
+                if one[:start] + letter + one[start + len(group) :] == other:
+                    return True
+                start = one.find(group, start + 1)
+    return False
+
+
+def _slip(x: str, y: str) -> bool:
+    """One keyed or scanned slip on a short word: same first letter, at least
+    `TYPO_MIN_LENGTH` letters each, one Damerau-Levenshtein edit or one OCR confusion.
+
+    Weaker than `_close`: on three- and four-letter words one edit also turns
+    one real name into another (JOHN/JOAN, WANG/WONG), so callers accept it
+    only when the written form is no one's name in the file.
+    """
+    if x == y or min(len(x), len(y)) < TYPO_MIN_LENGTH or x[0] != y[0]:
+        return False
+    if _gendered_pair(x, y):
+        return False
+    return jellyfish.damerau_levenshtein_distance(x, y) == 1 or _ocr_slip(x, y)
+
+
+def _truncated(x: str, y: str) -> bool:
+    """One given name is the other cut short at either end (LEO/LEONARDO, FREDO/ALFREDO),
+    the short form at least `TRUNCATION_MIN_LENGTH` letters and two shorter than the other.
+
+    `name_agreement` does not call a first given token a truncation when a second
+    given name follows it: XIAO of XIAO MING is a syllable, not XIAOHONG cut short.
+    """
+    short, long_ = sorted((x, y), key=len)
+    if len(short) < TRUNCATION_MIN_LENGTH or len(long_) < len(short) + 2:
+        return False
+    return long_.startswith(short) or long_.endswith(short)
+
+
+def _joined_given(name: StdName) -> StdName:
+    """The name with its first two given tokens written as one (XIAO MING → XIAOMING)."""
+    tokens = name.given_tokens
+    if len(tokens) < 2 or len(tokens[0]) < 2 or len(tokens[1]) < 2:
+        return name
+    joined = (tokens[0] + tokens[1], *tokens[2:])
+    return replace(
+        name,
+        given_std=joined[0],
+        given_tokens=joined,
+        middle_std=joined[1] if len(joined) > 1 else "",
+    )
+
+
 def _first_given_level(a: StdName, b: StdName) -> str:
     x, y = a.given_std, b.given_std
     if x == y:
@@ -574,9 +673,34 @@ def _first_given_level(a: StdName, b: StdName) -> str:
         return "nickname"
     if (len(x) == 1 or len(y) == 1) and x[0] == y[0]:
         return "initial"
+    if _gendered_pair(x, y):
+        return "none"
     if _close(x, y):
         return "close"
+    if _slip(x, y):
+        return "typo"
+    short, long_ = (a, b) if len(x) < len(y) else (b, a)
+    if _truncated(x, y) and not _syllable_of(short, long_):
+        return "truncated"
+    if _slip_of_a_nickname(x, y) or _slip_of_a_nickname(y, x):
+        return "typo"
     return "none"
+
+
+def _syllable_of(a: StdName, b: StdName) -> bool:
+    """a's first given token is followed by another given name (not one of b's surnames)
+    and b's given name is one word: XIAO of XIAO MING against XIAOHONG is a syllable,
+    not a truncation; GIL of GIL FLORES against GILBERTO FLORES is one."""
+    return (
+        _joined_given(a) is not a
+        and a.given_tokens[1] not in b.surname_tokens
+        and _joined_given(b) is b
+    )
+
+
+def _slip_of_a_nickname(x: str, y: str) -> bool:
+    """x is one slip from a nickname of y (NKKI for NIKKI, for NICOLE; MIKEG for MIKE)."""
+    return len(x) >= TYPO_MIN_LENGTH and any(_slip(x, n) for n in nicknames.nicknames_of(y))
 
 
 def _middle_conflicts(a: StdName, b: StdName) -> bool:
@@ -615,25 +739,48 @@ def name_agreement(a: StdName, b: StdName) -> str:
     - ``initial``: one given name is a single letter, the other's initial.
     - ``close``: Jaro-Winkler >= 0.92, or one Damerau-Levenshtein edit when both
       have at least five letters; masculine/feminine pairs (MARIO/MARIA) never are.
+    - ``typo``: one edit or one OCR confusion (RN/M, RI/N, LI/H, CL/D, VV/W) with
+      the first letter kept, on names of three letters or more (LUIX/LUIS,
+      JUSTIRI/JUSTIN). Weaker than close: JOHN/JOAN are a typo apart too.
+    - ``truncated``: one is the other cut short at either end, at least three
+      letters and two shorter (LEO/LEONARDO, FREDO/ALFREDO).
     - ``swapped``: given name of each is a surname token of the other
       (LOPEZ JUAN / JUAN LOPEZ) — given and surname then agree crosswise.
     - ``none``: otherwise, or either given name is missing, or the first given
       names agree but the second ones conflict (JOHN Q / JOHN R, MARIA ELENA /
       MARIA GUADALUPE: often two relatives at one address).
 
-    Surnames are not compared except for ``swapped``; the decision combines this
-    level with `surname_overlap`.
+    Given names written in two tokens or in one (XIAO MING / XIAOMING) are
+    compared run together, also when only close (ABDELRAHMAN / ABDUL RAHMAN). Surnames are not compared except for ``swapped``;
+    the decision combines this level with `surname_overlap`.
     """
     if not a.given_std or not b.given_std:
         return "none"
+    joined_a, joined_b = _joined_given(a), _joined_given(b)
+    if joined_a.given_std == b.given_std and joined_a is not a:
+        a = joined_a
+    elif joined_b.given_std == a.given_std and joined_b is not b:
+        b = joined_b
     level = _first_given_level(a, b)
+    if level == "none":
+        for x, y in ((joined_a, b), (a, joined_b)):
+            if (x is not a or y is not b) and _first_given_level(x, y) == "close":
+                a, b, level = x, y, "close"
+                break
     if level != "none":
         return "none" if _middle_conflicts(a, b) else level
     if _goes_by_other_given(a, b):
         return "nickname"
-    if a.given_std in b.surname_tokens and b.given_std in a.surname_tokens:
+    if _given_in_surname(a, b) and _given_in_surname(b, a):
         return "swapped"
     return "none"
+
+
+def _given_in_surname(a: StdName, b: StdName) -> bool:
+    """a's given name is among b's surname tokens, or is b's surname run together (WAIMAN / WAI MAN)."""
+    return a.given_std in b.surname_tokens or (
+        len(b.surname_tokens) > 1 and a.given_std == "".join(b.surname_tokens)
+    )
 
 
 def surname_overlap(a: StdName, b: StdName) -> bool:
@@ -641,14 +788,22 @@ def surname_overlap(a: StdName, b: StdName) -> bool:
 
     True when a token is in both (HERNANDEZ LOPEZ / LOPEZ), when a token of at
     least five letters is one Damerau-Levenshtein edit from a token of at least
-    five letters on the other side (HERNANDEZ / HERNANDES), or when both join to
-    the same letters (DELACRUZ / DELA CRUZ). Missing surnames never overlap.
+    five letters on the other side (HERNANDEZ / HERNANDES), when both join to
+    the same letters (DELACRUZ / DELA CRUZ), or when a token is another's with
+    a particle fused to its front (DEJESUS / DE JESUS VEGA, ALRASHID /
+    AL-RASHID). Missing surnames never overlap.
     """
     if not a.surname_tokens or not b.surname_tokens:
         return False
     if set(a.surname_tokens) & set(b.surname_tokens):
         return True
     if "".join(a.surname_tokens) == "".join(b.surname_tokens):
+        return True
+    if any(
+        _fused_particle(x, y) or _fused_particle(y, x)
+        for x in a.surname_tokens
+        for y in b.surname_tokens
+    ):
         return True
     return any(
         jellyfish.damerau_levenshtein_distance(x, y) <= 1
@@ -657,3 +812,53 @@ def surname_overlap(a: StdName, b: StdName) -> bool:
         for y in b.surname_tokens
         if len(y) >= SURNAME_EDIT_MIN_LENGTH
     )
+
+
+FUSED_PARTICLES: tuple[str, ...] = tuple(
+    sorted(
+        {
+            "DE",
+            "DEL",
+            "DELA",
+            "DELAS",
+            "DELOS",
+            "DA",
+            "DAS",
+            "DO",
+            "DOS",
+            "DI",
+            "VAN",
+            "VANDER",
+            "VANDEN",
+            "VON",
+            "AL",
+            "EL",
+            "ABU",
+            "BIN",
+            "IBN",
+        },
+        key=len,
+        reverse=True,
+    )
+)
+"""Particles (and runs of them) that forms fuse onto a surname: DELATORRE, ALRASHID."""
+FUSED_ROOT_MIN_LENGTH = 3
+"""Shortest surname left after a fused particle (DELEON → LEON; DIAZ is not DI + AZ)."""
+
+
+def _fused_particle(fused: str, root: str) -> bool:
+    """`fused` is `root` with a particle run into its front (DEJESUS, JESUS)."""
+    if len(root) < FUSED_ROOT_MIN_LENGTH or len(fused) <= len(root) or not fused.endswith(root):
+        return False
+    return fused[: len(fused) - len(root)] in FUSED_PARTICLES
+
+
+def surname_slip(a: StdName, b: StdName, known: frozenset[str] | set[str]) -> bool:
+    """A surname token of `a` is one slip (`_slip`: a keyed edit or an OCR confusion, the
+    first letter kept, three letters or more) from one of `b`'s, and is itself in no
+    one's surname in `known` (WOKD for WOOD; never WANG for WONG, or CHAN for CHEN).
+
+    Catches the slips `surname_overlap` leaves out on short surnames; the
+    decision accepts it only with a given name that agrees without a slip.
+    """
+    return any(x not in known and _slip(x, y) for x in a.surname_tokens for y in b.surname_tokens)

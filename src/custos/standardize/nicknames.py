@@ -8,6 +8,9 @@ Two sources, both folded to ASCII upper case before use:
   only when N is shorter than F, or as long, with the same initial and no
   reverse row (JIMMY → JAMES, SALLY → SARAH). Rows listed in
   `data/names_nickname_exclusions.csv` are dropped as well; each carries its reason.
+  `data/names_nicknames_extra.csv` adds the rows the package lacks (EVIE for
+  EVELYN, LIAM for WILLIAM, HARRY for HENRY; transliterations such as
+  MUHAMMAD/MOHAMMED), each with its source.
 - **Spanish**: `data/spanish_hypocoristics.csv`, kept in this repository, one
   row per (hypocoristic, full name) with the public reference it came from.
   A hypocoristic may stand for several names (BETO: ALBERTO, ROBERTO …).
@@ -30,6 +33,7 @@ from nicknames import NickNamer
 
 SPANISH_TABLE = "spanish_hypocoristics.csv"
 EXCLUSIONS_TABLE = "names_nickname_exclusions.csv"
+EXTRA_TABLE = "names_nicknames_extra.csv"
 
 
 def _rows(filename: str, columns: tuple[str, ...]) -> Iterator[dict[str, str]]:
@@ -49,20 +53,23 @@ def _fold(name: str) -> str:
     return fold(name)
 
 
-@functools.cache
-def spanish_table() -> Mapping[str, frozenset[str]]:
-    """Hypocoristic → full names it may stand for, from the repository table.
+def _sourced_table(filename: str) -> dict[str, set[str]]:
+    """Nickname → full names from a repository table of (nickname, canonical, source).
 
     A row without a source is refused: every mapping must say where it came from.
     """
     table: dict[str, set[str]] = {}
-    for i, row in enumerate(_rows(SPANISH_TABLE, ("nickname", "canonical", "source")), start=2):
+    for i, row in enumerate(_rows(filename, ("nickname", "canonical", "source")), start=2):
         if not (row["nickname"] and row["canonical"] and row["source"]):
-            raise ValueError(
-                f"{SPANISH_TABLE} line {i}: nickname, canonical and source are required"
-            )
+            raise ValueError(f"{filename} line {i}: nickname, canonical and source are required")
         table.setdefault(_fold(row["nickname"]), set()).add(_fold(row["canonical"]))
-    return {k: frozenset(v) for k, v in table.items()}
+    return table
+
+
+@functools.cache
+def spanish_table() -> Mapping[str, frozenset[str]]:
+    """Hypocoristic → full names it may stand for, from the repository table."""
+    return {k: frozenset(v) for k, v in _sourced_table(SPANISH_TABLE).items()}
 
 
 @functools.cache
@@ -73,7 +80,8 @@ def _exclusions() -> frozenset[tuple[str, str]]:
 
 @functools.cache
 def english_table() -> Mapping[str, frozenset[str]]:
-    """Nickname → canonical names from the `nicknames` package, cleaned as the module says."""
+    """Nickname → canonical names from the `nicknames` package, cleaned as the module says,
+    plus the repository's extra table."""
     lookup: dict[str, set[str]] = NickNamer.default_lookup()
     excluded = _exclusions()
     table: dict[str, set[str]] = {}
@@ -87,6 +95,8 @@ def english_table() -> Mapping[str, frozenset[str]]:
             key, value = _fold(nick), _fold(full)
             if key and value and key != value and (key, value) not in excluded:
                 table.setdefault(key, set()).add(value)
+    for key, values in _sourced_table(EXTRA_TABLE).items():
+        table.setdefault(key, set()).update(values)
     return {k: frozenset(v) for k, v in table.items()}
 
 
@@ -126,3 +136,18 @@ def canonical(name: str) -> str:
         if options:
             return min(options)
     return name
+
+
+@functools.cache
+def _by_canonical() -> Mapping[str, tuple[str, ...]]:
+    found: dict[str, set[str]] = {}
+    for table in (spanish_table(), english_table()):
+        for nick, fulls in table.items():
+            for full in fulls:
+                found.setdefault(full, set()).add(nick)
+    return {k: tuple(sorted(v)) for k, v in found.items()}
+
+
+def nicknames_of(name: str) -> tuple[str, ...]:
+    """The nicknames that may stand for `name` (folded, upper case), sorted; () if none."""
+    return _by_canonical().get(name, ())
