@@ -7,6 +7,7 @@ line on stderr and exit status 2.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +27,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+
+
+class Engine(StrEnum):
+    """The analytic engines `link` and `train` run on (custos.match.spark.ENGINES)."""
+
+    DUCKDB = "duckdb"
+    SPARK = "spark"
 
 
 @app.callback()
@@ -159,6 +167,9 @@ def model_train(
         Path | None, typer.Option(help="Model file to write (default: CUSTOS_HOME/model.json).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for u sampling; same seed, same model.")] = 42,
+    engine: Annotated[
+        Engine, typer.Option(help="Where to train: DuckDB in process, or Spark (docs/spark.md).")
+    ] = Engine.DUCKDB,
 ) -> None:
     """Train the linkage model once and save it as JSON with its content hash.
 
@@ -168,8 +179,8 @@ def model_train(
 
     target = out or _default_model_path()
     target.parent.mkdir(parents=True, exist_ok=True)
-    with err_console.status("training (u by random sampling, m by EM)…"):
-        info = train(world, target, seed=seed)
+    with err_console.status(f"training on {engine.value} (u by random sampling, m by EM)…"):
+        info = train(world, target, seed=seed, engine=engine.value)
     console.print(
         f"Model written to [bold]{info.path}[/] sha256 {info.sha256[:16]}… "
         f"({info.master_rows:,} master rows, {info.request_rows:,} requests, {info.seconds:.1f} s)"
@@ -207,6 +218,9 @@ def run(
     report: Annotated[
         Path | None, typer.Option(help="Also write the batch's oversight report (HTML) here.")
     ] = None,
+    engine: Annotated[
+        Engine, typer.Option(help="Where to match: DuckDB in process, or Spark (docs/spark.md).")
+    ] = Engine.DUCKDB,
 ) -> None:
     """Run a batch through gate, match, decide and disclose, exactly once, on the record."""
     from custos import intake, pipeline
@@ -221,6 +235,7 @@ def run(
         model=model,
         roster=roster or (world / "roster.toml" if world else None),
         pack=pack,
+        engine=engine.value,
     )
     policy_pack, policy_roster = gw.pack, gw.roster
     with _progress() as progress:

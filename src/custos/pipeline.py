@@ -151,6 +151,8 @@ class Gateway:
     work: Path
     thresholds: Thresholds = field(default_factory=Thresholds)
     today: date | None = None
+    engine: str = "duckdb"
+    """Where `link` scores pairs: "duckdb" in process, or "spark" (docs/spark.md)."""
 
     @cached_property
     def model_version(self) -> str:
@@ -437,7 +439,7 @@ def _to_match(conn: Connection, batch: store.Batch) -> list[Request]:
 def _match(gw: Gateway, requests: Sequence[Request], target: Path) -> pa.Table:
     """Link and decide, then write the decisions atomically (temp file, fsync, rename)."""
     std = standardize_request_table(requests_table(requests))
-    pairs = link(std, gw.master.standardized, gw.model)
+    pairs = link(std, gw.master.standardized, gw.model, engine=gw.engine)
     decisions = decide(pairs, std, gw.master.standardized, gw.thresholds)
     doubtful = {d.request_id: d.candidates for d in decisions if d.outcome is Outcome.AMBIGUOUS}
     evidence = candidate_evidence(pairs, doubtful, gw.model.settings)
@@ -511,6 +513,7 @@ def _decide(gw: Gateway, conn: Connection, batch: store.Batch, matches: pa.Table
                     "match_probability": _rounded(m["match_probability"]),
                     "margin": _rounded(m["margin"]),
                     "model_sha256": gw.model.sha256,
+                    "engine": gw.engine,
                     "pack_sha256": gw.pack.ref.sha256,
                 },
             )
@@ -892,6 +895,7 @@ def open_gateway(
     actor: Actor,
     settings: Settings | None = None,
     thresholds: Thresholds | None = None,
+    engine: str = "duckdb",
 ) -> Gateway:
     """A gateway on the configured store, signing with the configured ledger key.
 
@@ -913,6 +917,7 @@ def open_gateway(
         actor=actor,
         work=settings.home / "batches",
         thresholds=thresholds or pack_thresholds(pack),
+        engine=engine,
     )
 
 
@@ -956,6 +961,7 @@ def gateway_for_world(
     roster: Path | None = None,
     pack: Path | None = None,
     settings: Settings | None = None,
+    engine: str = "duckdb",
 ) -> Gateway:
     """The gateway the CLI, the service and the worker all run: a world's master and roster."""
     from custos.match import load_model
@@ -969,4 +975,5 @@ def gateway_for_world(
         master=Master.from_world(world),
         actor=actor,
         settings=settings,
+        engine=engine,
     )

@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -33,6 +33,7 @@ from custos.match.prepare import (
     standardize_master,
     standardize_requests,
 )
+from custos.match.spark import check_engine
 
 MODEL_FORMAT = "custos.match.model/1"
 LEFT_DATASET = "a_requests"
@@ -108,22 +109,26 @@ def model_hash(settings: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(settings).encode("ascii")).hexdigest()
 
 
-def register_term_frequencies(linker: Any, con: duckdb.DuckDBPyConnection, master: str) -> None:
+def register_term_frequencies(
+    linker: Any, sql: Callable[[str], Any], master: str, *, tag: str = ""
+) -> None:
     """Name frequencies among distinct taxpayers, not address rows.
 
     A taxpayer with six addresses would otherwise count six times. Computed
-    from the master file alone, in training and in prediction alike.
+    from the master file alone, in training and in prediction alike. `sql`
+    runs a query on the linker's engine and returns a table it can register;
+    the lookups are registered as `__custos_tf_<column><tag>`.
     """
     db = linker._db_api
     for column in TF_COLUMNS:
-        table = con.sql(
+        table = sql(
             f"""
             SELECT {column}, count(*) / sum(count(*)) OVER () AS tf_{column}
             FROM (SELECT DISTINCT tin, {column} FROM {master} WHERE {column} IS NOT NULL)
             GROUP BY {column}
             """
-        ).to_arrow_table()
-        frame = db.register(table, table_name=f"__custos_tf_{column}")
+        )
+        frame = db.register(table, table_name=f"__custos_tf_{column}{tag}")
         linker.table_management.register_term_frequency_lookup(frame, column)
 
 
@@ -146,11 +151,16 @@ def train(
     seed: int = DEFAULT_SEED,
     request_sample: int = DEFAULT_REQUEST_SAMPLE,
     u_pairs: float = DEFAULT_U_PAIRS,
+    engine: str = "duckdb",
 ) -> ModelInfo:
     """Train on a world folder, or on `(requests_std, master_std)`, and save to `out_path`.
 
-    Deterministic: the same inputs and seed give the same file and hash.
+    Deterministic: the same inputs, seed and engine give the same file and
+    hash. The engines sample pairs for u differently, so a model trained on
+    Spark is a different model (with the same DuckDB conditions) than one
+    trained on DuckDB.
     """
+    check_engine(engine)
     started = time.perf_counter()
     if isinstance(source, Path):
         world = read_world(source)
@@ -165,7 +175,8 @@ def train(
     if requests_std.num_rows == 0 or master_std.num_rows == 0:
         raise ModelFileError("training needs at least one request and one master row")
     requests_used = sample_requests(requests_std, request_sample)
-    settings = _fit(requests_used, master_std, seed=seed, u_pairs=u_pairs)
+    fit = _fit_spark if engine == "spark" else _fit
+    settings = fit(requests_used, master_std, seed=seed, u_pairs=u_pairs)
     digest = write_model(settings, out_path)
     return ModelInfo(
         path=out_path,
@@ -187,20 +198,50 @@ def _fit(
     left = db.register(requests_std, table_name=LEFT_DATASET)
     right = db.register(master_std, table_name=RIGHT_DATASET)
     linker = Linker([left, right], base_settings(), log_level=None)
-    register_term_frequencies(linker, con, right.physical_name)
-    _quiet_splink()
-    linker.training.estimate_probability_two_random_records_match(
-        list(PRIOR_RULES), recall=PRIOR_RECALL
+    register_term_frequencies(
+        linker, lambda sql: con.sql(sql).to_arrow_table(), right.physical_name
     )
+    settings = _estimate(linker, PRIOR_RULES, EM_RULES, seed=seed, u_pairs=u_pairs)
+    return complete_untrained(settings, u_pairs)
+
+
+def _fit_spark(
+    requests_std: pa.Table, master_std: pa.Table, *, seed: int, u_pairs: float
+) -> dict[str, Any]:
+    """The same estimation on Spark, with the conditions translated; saved as DuckDB SQL."""
+    from splink import Linker
+
+    from custos.match import spark
+
+    session = spark.session()
+    db = spark.spark_api(session)
+    tag = spark.unique_tag()
+    with spark.temporary_views(session, tag):
+        left = db.register(spark.frame(session, requests_std), table_name=LEFT_DATASET + tag)
+        right = db.register(spark.frame(session, master_std), table_name=RIGHT_DATASET + tag)
+        canonical = base_settings()
+        linker = Linker([left, right], spark.spark_settings(canonical), log_level=None)
+        register_term_frequencies(linker, session.sql, right.physical_name, tag=tag)
+        prior = tuple(spark.to_spark_sql(rule) for rule in PRIOR_RULES)
+        em = tuple(spark.to_spark_sql(rule) for rule in EM_RULES)
+        trained = _estimate(linker, prior, em, seed=seed, u_pairs=u_pairs)
+    return complete_untrained(spark.duckdb_settings(trained, canonical), u_pairs)
+
+
+def _estimate(
+    linker: Any, prior: Sequence[str], em: Sequence[str], *, seed: int, u_pairs: float
+) -> dict[str, Any]:
+    _quiet_splink()
+    linker.training.estimate_probability_two_random_records_match(list(prior), recall=PRIOR_RECALL)
     linker.training.estimate_u_using_random_sampling(
         max_pairs=u_pairs, seed=seed, min_count_per_level=None, num_chunks=1
     )
-    for rule in EM_RULES:
+    for rule in em:
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, estimate_without_term_frequencies=True
         )
     settings: dict[str, Any] = linker.misc.save_model_to_json()
-    return complete_untrained(settings, u_pairs)
+    return settings
 
 
 def _quiet_splink() -> None:
