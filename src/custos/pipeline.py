@@ -768,6 +768,30 @@ def _run_stage(gw: Gateway, batch_id: str, stage: BatchStage) -> None:
         checkpoint(gw.store, gw.key)
 
 
+def complete_within(
+    gw: Gateway, batch_id: str, matches: Callable[[Sequence[Request]], pa.Table]
+) -> None:
+    """Take a received batch through every stage when `gw.store` is one open transaction.
+
+    The real-time path (`custos.realtime`) records a request whole or not at
+    all with this; `matches` turns the requests that passed the gate into the
+    decided stage's input, in the columns `_match` writes.
+    """
+    with _stage(gw, batch_id, BatchStage.GATED) as (conn, batch):
+        _gate(gw, conn, batch)
+    with _stage(gw, batch_id, BatchStage.MATCHED) as (conn, batch):
+        pending = _to_match(conn, batch)
+    with _stage(gw, batch_id, BatchStage.DECIDED) as (conn, batch):
+        _decide(gw, conn, batch, matches(pending))
+    with _stage(gw, batch_id, BatchStage.DISCLOSED) as (conn, batch):
+        _disclose(gw, conn, batch)
+    with _stage(gw, batch_id, BatchStage.COMPLETE) as (conn, batch):
+        append_events(
+            conn,
+            [actor_event(gw.actor, EventType.BATCH_COMPLETED, _batch_object(batch_id), {})],
+        )
+
+
 def run(
     gw: Gateway,
     batch: IntakeBatch,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
 
@@ -24,6 +26,14 @@ def _routes(s: Service, world: World) -> dict[str, tuple[str, str, dict[str, Any
             "POST",
             "/v1/batches",
             {"content": world.small_a, "headers": envelope_headers(OFFICIAL_A)},
+        ),
+        "verify": (
+            "POST",
+            "/v1/verify",
+            {
+                "content": json.dumps(_verify_body(world)).encode(),
+                "headers": {"Content-Type": "application/json"},
+            },
         ),
         "progress": ("GET", f"/v1/batches/{a}", {}),
         "responses": ("GET", f"/v1/batches/{a}/responses", {}),
@@ -124,13 +134,22 @@ ADMIN_ONLY = {
 }
 
 
+def _verify_body(world: World) -> dict[str, str]:
+    """Agency A's first request under a fresh id: each requester gets an answer (B's is a
+    rejection, its official not being B's), never another agency's record."""
+    row = next(csv.DictReader(io.StringIO((world.folder / "requests.csv").read_text())))
+    return {**row, "request_id": "AUTHZ-" + row["request_id"]}
+
+
 def _expected(route: str, caller: str) -> int:
     if caller == "nobody":
         return 401
-    batch_routes = {"submit", "progress", "responses", "check"}
+    batch_routes = {"submit", "verify", "progress", "responses", "check"}
     if route in batch_routes:
         if not caller.startswith("requester"):
             return 403
+        if route == "verify":
+            return 200
         if route == "submit":
             return 422 if caller == "requester_b" else 202
         return 200 if caller == "requester_a" else 404

@@ -29,7 +29,7 @@ from custos.pipeline import Gateway
 from custos.service import errors, web
 from custos.service.auth import RateLimiter
 from custos.service.deps import ServiceState
-from custos.service.routes import admin, audit, batches, holds, incidents, review
+from custos.service.routes import admin, audit, batches, holds, incidents, review, verify
 from custos.service.settings import ServiceConfig
 from custos.service.worker import InProcessWorker
 
@@ -122,6 +122,7 @@ def create_app(
     app.middleware("http")(_request_context)
     routers = (
         batches.router,
+        verify.router,
         audit.router,
         review.router,
         holds.router,
