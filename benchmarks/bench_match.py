@@ -12,7 +12,9 @@ whose expected outcome is `rejected` are left out, as the gate would.
 `--sweep` re-decides the same candidates under a grid of thresholds and
 margins (no relinking) — the table docs/matching.md's defaults come from.
 `--blocking` prints Splink's comparison counts per candidate blocking rule
-and the share of true matches the chosen rules reach.
+and the share of true matches the chosen rules reach. `--cached-master` reads
+the standardised master from the world's cache (`prepare.cached_master`),
+standardising it only on a miss.
 """
 
 from __future__ import annotations
@@ -41,7 +43,13 @@ from custos.match.decide import (
     decide_request,
 )
 from custos.match.predict import link
-from custos.match.prepare import read_world, standardize_master, standardize_requests
+from custos.match.prepare import (
+    cached_master,
+    read_master,
+    read_world,
+    standardize_master,
+    standardize_requests,
+)
 from custos.match.training import load_model, train
 from custos.model import Outcome
 
@@ -201,6 +209,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, help="use this trained model instead of training one")
     parser.add_argument("--sweep", action="store_true", help="print the threshold/margin sweep")
     parser.add_argument("--blocking", action="store_true", help="print the blocking analysis")
+    parser.add_argument(
+        "--cached-master",
+        action="store_true",
+        help="read the standardised master from <world>/.custos-cache (written on a miss)",
+    )
     args = parser.parse_args(argv)
 
     timer = Timer({})
@@ -232,7 +245,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     with timer.step("standardise master"):
-        master_std = standardize_master(tables.taxpayers, tables.addresses)
+        if args.cached_master:
+            master_std = read_master(cached_master(world).path)
+        else:
+            master_std = standardize_master(tables.taxpayers, tables.addresses)
     with timer.step("standardise requests"):
         requests_std = standardize_requests(gated)
     model_path = args.model or world / "model.json"

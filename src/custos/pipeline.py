@@ -54,7 +54,9 @@ from custos.match import LoadedModel, Thresholds, decide, link
 from custos.match.evidence import candidate_evidence
 from custos.match.prepare import (
     TAXPAYER_COLUMNS,
+    cached_master,
     parse_block_flag,
+    read_master,
     read_world,
     requests_table,
     standardize_master,
@@ -95,24 +97,46 @@ class Actor:
 class Master:
     """The custodian's master file: taxpayers and their address history.
 
-    Standardisation of the master is done once per process and only when a
-    batch actually reaches matching.
+    Standardisation of the master is done only when a batch actually reaches
+    matching, and for a master read from a folder only once per master file:
+    the result is cached as Parquet keyed by the files' hash and the
+    standardisers' code (`prepare.cached_master`), so the next run reads it.
     """
 
     taxpayers: pa.Table
     addresses: pa.Table
     source: str = ""
+    cache: Path | None = None
     _std: pa.Table | None = field(default=None, repr=False)
+    _folder: Path | None = field(default=None, init=False, repr=False, compare=False)
+    """Set only by `from_world`: a copy made with other tables (`dataclasses.replace`)
+    is not the folder's master any more, and must not read the folder's cache."""
 
     @classmethod
-    def from_world(cls, folder: Path) -> Master:
+    def from_world(cls, folder: Path, cache: Path | None = None) -> Master:
         world = read_world(folder)
-        return cls(taxpayers=world.taxpayers, addresses=world.addresses, source=str(folder))
+        master = cls(
+            taxpayers=world.taxpayers, addresses=world.addresses, source=str(folder), cache=cache
+        )
+        master._folder = folder
+        return master
+
+    @property
+    def standardized_path(self) -> Path | None:
+        """The cached standardised master as Parquet, for a master read from a folder."""
+        if self._folder is None:
+            return None
+        return cached_master(self._folder, self.cache).path
 
     @property
     def standardized(self) -> pa.Table:
         if self._std is None:
-            self._std = standardize_master(self.taxpayers, self.addresses)
+            path = self.standardized_path
+            self._std = (
+                read_master(path)
+                if path is not None
+                else standardize_master(self.taxpayers, self.addresses)
+            )
         return self._std
 
     def current_addresses(self, tins: Sequence[str]) -> dict[str, DisclosedAddress]:
@@ -996,7 +1020,7 @@ def gateway_for_world(
         pack=policy_pack,
         roster=policy_roster,
         model=load_model(model or default_model_path(settings)),
-        master=Master.from_world(world),
+        master=Master.from_world(world, cache=settings.home / "masters"),
         actor=actor,
         settings=settings,
         engine=engine,
