@@ -27,7 +27,8 @@ class DecisionRefused(CustosError):
     one that no longer passes the gate or whose taxpayer is blocked, or deciding
     an item someone else decided first. Nothing was changed.
 
-    `code` is `already_decided` when someone else got there first, else `refused`.
+    `code` is `already_decided` when someone else got there first, `not_found` when
+    there is no such item, else `refused`.
     """
 
     def __init__(self, message: str, code: str = "refused") -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from custos import store
 from custos.errors import StoreError
 from custos.ledger import EventType, append_events, request_object
-from custos.model import Outcome, ReasonCode
+from custos.model import Outcome, ReasonCode, Request
 from custos.pipeline import Actor, Gateway, actor_event, make_disclosures
 from custos.policy.gate import evaluate
 from custos.policy.holds import holding
@@ -111,23 +111,24 @@ def release_held(gw: Gateway, actor: Actor) -> Resolution:
         return _release(gw, conn, actor, None)
 
 
-def _statutes(conn: Connection, held: list[store.OutcomeRecord]) -> dict[str, str]:
-    statutes = {}
+def _requests(conn: Connection, held: list[store.OutcomeRecord]) -> dict[str, Request]:
+    """The stored request of each held outcome, by request id."""
+    found = {}
     for o in held:
         request = store.get_request(conn, o.agency_id, o.request_id)
         if request is None:
             raise StoreError(f"held outcome {o.agency_id}/{o.request_id} has no stored request")
-        statutes[o.request_id] = request.statute
-    return statutes
+        found[o.request_id] = request
+    return found
 
 
 def _decline(gw: Gateway, conn: Connection, hold: Hold, actor: Actor) -> Resolution:
     held = store.held_outcomes(conn)
-    statutes = _statutes(conn, held)
+    requests = _requests(conn, held)
     covered = [
         o
         for o in held
-        if hold.covers(agency=o.agency_id, statute=statutes[o.request_id], batch=o.batch_id)
+        if hold.covers(agency=o.agency_id, statute=requests[o.request_id].statute, batch=o.batch_id)
     ]
     events = []
     for o in covered:
@@ -154,7 +155,8 @@ def _decline(gw: Gateway, conn: Connection, hold: Hold, actor: Actor) -> Resolut
 def _release(gw: Gateway, conn: Connection, actor: Actor, hold: Hold | None) -> Resolution:
     """Let every held request that nothing holds any more continue, through the gate again."""
     held = store.held_outcomes(conn)
-    statutes = _statutes(conn, held)
+    requests = _requests(conn, held)
+    statutes = {rid: r.statute for rid, r in requests.items()}
     holds = store.active_holds(conn)
     today = gw.today or date.today()
     released, rejected, to_disclose, events = 0, 0, [], []
@@ -168,9 +170,9 @@ def _release(gw: Gateway, conn: Connection, actor: Actor, hold: Hold | None) -> 
             today=today,
         ):
             continue
-        request = store.get_request(conn, o.agency_id, o.request_id)
-        assert request is not None
-        verdict = evaluate(request, gw.pack, gw.roster, agency=o.agency_id, today=gw.today)
+        verdict = evaluate(
+            requests[o.request_id], gw.pack, gw.roster, agency=o.agency_id, today=gw.today
+        )
         obj = request_object(o.agency_id, o.request_id)
         if not verdict.passed:
             store.change_outcome(

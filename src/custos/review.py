@@ -108,7 +108,7 @@ def decide(
     with gw.store.write() as conn:
         item = store.get_review(conn, agency, request_id)
         if item is None:
-            raise DecisionRefused(f"no review item for {agency}/{request_id}")
+            raise DecisionRefused(f"no review item for {agency}/{request_id}", "not_found")
         if item.status is not ReviewStatus.OPEN:
             raise DecisionRefused(f"this item is already {item.status.value}", "already_decided")
         payload: dict[str, Any] = {

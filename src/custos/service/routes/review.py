@@ -159,8 +159,6 @@ def decide(
     state: StateDep,
     principal: Officer,
 ) -> ReviewOutcome:
-    if review.case(state.gateway, agency, request_id) is None:
-        raise not_found("review item")
     try:
         decided = review.decide(
             state.gateway,
@@ -172,6 +170,8 @@ def decide(
             tin=body.tin,
         )
     except DecisionRefused as exc:
+        if exc.code == "not_found":
+            raise not_found("review item") from None
         raise ApiError(409, exc.code, str(exc)) from None
     return ReviewOutcome(
         agency=decided.agency_id,

@@ -22,6 +22,8 @@ from custos.pipeline import Actor
 from custos.report.html import Chart
 from custos.report.tables import Table
 from custos.service.deps import client_origin, get_state
+from custos.service.routes.holds import HoldId
+from custos.service.routes.incidents import IncidentId
 from custos.service.web import charts, views
 from custos.service.web.access import Custodian, Officer, Viewer, WebError
 from custos.service.web.render import render, security_headers
@@ -205,7 +207,7 @@ def hold_place(
 def hold_lift(
     request: Request,
     seen: Custodian,
-    hold_id: Annotated[int, Path(ge=1)],
+    hold_id: HoldId,
     resolution: Annotated[str, Form(max_length=16)] = "",
     rationale: Text = "",
 ) -> Response:
@@ -293,9 +295,7 @@ def incident_open(
 
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
-def incident_page(
-    request: Request, seen: Custodian, incident_id: Annotated[int, Path(ge=1)]
-) -> Response:
+def incident_page(request: Request, seen: Custodian, incident_id: IncidentId) -> Response:
     return _incident_page(request, seen, incident_id, error="", status=200)
 
 
@@ -324,7 +324,7 @@ def _incident_page(
 def incident_disposal(
     request: Request,
     seen: Custodian,
-    incident_id: Annotated[int, Path(ge=1)],
+    incident_id: IncidentId,
     agency: Annotated[str, Path(max_length=64)],
 ) -> Response:
     """The recipient's disposal list (request ids only), to send to the agency."""
@@ -346,7 +346,7 @@ def incident_disposal(
 def incident_confirm(
     request: Request,
     seen: Custodian,
-    incident_id: Annotated[int, Path(ge=1)],
+    incident_id: IncidentId,
     agency: Annotated[str, Path(max_length=64)],
     confirmed_by: Annotated[str, Form(max_length=200)] = "",
     reference: Annotated[str, Form(max_length=500)] = "",

@@ -19,7 +19,14 @@ from sqlalchemy import Connection, desc, select
 
 from custos import pipeline, store
 from custos.ledger import Checkpoint, VerifyReport, latest_checkpoint, verify
-from custos.model import REASON_MEANINGS, Outcome, ReasonCode, Request
+from custos.model import (
+    REASON_MEANINGS,
+    REQUEST_COLUMNS,
+    SUBJECT_COLUMNS,
+    Outcome,
+    ReasonCode,
+    Request,
+)
 from custos.report import BatchReport, batch_report
 from custos.service.auth import Principal, Role
 from custos.store.schema import batches, disclosures, ledger_events, outcomes, row_rejections
@@ -33,26 +40,10 @@ AGES: dict[str, timedelta] = {
 }
 """The review queue's age filter: items opened at least this long ago."""
 
-REQUEST_FIELDS = (
-    "case_number",
-    "purpose",
-    "statute",
-    "tax_periods",
-    "reason",
-    "requesting_official",
-)
-SUBJECT_FIELDS = (
-    "first_name",
-    "middle_name",
-    "last_name",
-    "suffix",
-    "dob",
-    "street",
-    "unit",
-    "city",
-    "state",
-    "zip",
-)
+REQUEST_FIELDS = REQUEST_COLUMNS[1:]
+"""The request's own columns, after its id."""
+SUBJECT_FIELDS = tuple(c for c in SUBJECT_COLUMNS if c != "tin")
+"""The subject as the requester wrote it; the TIN is shown with the identity, not here."""
 
 
 def is_custodian(principal: Principal) -> bool:
@@ -404,7 +395,7 @@ class CompareRow:
     cells: tuple[Cell, ...]
 
 
-IDENTITY_FIELDS = (*SUBJECT_FIELDS, "tin")
+IDENTITY_FIELDS = SUBJECT_COLUMNS
 STRONG_WEIGHT = 1.0
 """A comparison whose match weight is at least this (bits) reads as agreement; at most its
 negative as disagreement; in between, as near."""
